@@ -1,5 +1,6 @@
 // Files holding secrets (passwords, private keys): created with mode 0600, written atomically.
-import { mkdir, open, rename } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** Writes a secret to a file only its owner can read, atomically (temp file then rename). */
@@ -10,7 +11,7 @@ export async function writeSecretFile(
   gid?: number,
 ): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o755 });
-  const tmp = `${path}.${process.pid}.tmp`;
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   const fh = await open(tmp, 'wx', 0o600);
   try {
     if (uid !== undefined && gid !== undefined) {
@@ -19,9 +20,11 @@ export async function writeSecretFile(
 
     await fh.writeFile(`${secret}\n`);
     await fh.sync();
-  } finally {
     await fh.close();
+    await rename(tmp, path);
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await rm(tmp, { force: true });
+    throw err;
   }
-
-  await rename(tmp, path);
 }

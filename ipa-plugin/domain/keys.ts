@@ -1,7 +1,7 @@
 // Signing keys: ES256 key pairs whose private half stays on this server (a file only the
 // daemon's user can read) and whose public half is published in LDAP under cn=jwk.
-import { chown, mkdir, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, chown, mkdir, readdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { exportJWK, exportPKCS8, generateKeyPair } from 'jose';
 import { SIGNING_ALG, toPublicSigningJwk, type PublicSigningJwk } from '../../protocol/jwk.js';
 import type { Directory } from '../ldap/directory.js';
@@ -116,8 +116,11 @@ export function privateKeyPath(keyDir: string, kid: string): string {
   return join(keyDir, `${kid}.pem`);
 }
 
+// The parent stays traversable (0755) so the daemon's user reaches its own 0700 key directory.
 async function ensureKeyDir(keyDir: string, owner: KeyOwner): Promise<void> {
+  await mkdir(dirname(keyDir), { recursive: true, mode: 0o755 });
   await mkdir(keyDir, { recursive: true, mode: 0o700 });
+  await chmod(keyDir, 0o700);
   await chown(keyDir, owner.uid, owner.gid);
 }
 

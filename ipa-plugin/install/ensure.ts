@@ -1,5 +1,6 @@
 // Idempotent building blocks of `install`: each adds what is missing and reports what it did.
 import type { Attributes, Directory } from '../ldap/directory.js';
+import { DirectoryError } from '../ldap/errors.js';
 
 /** One change made to the directory, in words an admin reads. */
 export type Change = string;
@@ -15,7 +16,17 @@ export async function ensureEntry(
     return [];
   }
 
-  await dir.add(dn, attributes);
+  try {
+    await dir.add(dn, attributes);
+  } catch (err) {
+    // Another server running install at the same moment added it first.
+    if (err instanceof DirectoryError && err.code === 'already-exists') {
+      return [];
+    }
+
+    throw err;
+  }
+
   return [`Added ${label}`];
 }
 
@@ -37,7 +48,16 @@ export async function ensureValues(
     return [];
   }
 
-  await dir.modify(dn, [{ operation: 'add', attribute, values: missing }]);
+  try {
+    await dir.modify(dn, [{ operation: 'add', attribute, values: missing }]);
+  } catch (err) {
+    if (err instanceof DirectoryError && err.code === 'value-exists') {
+      return ensureValues(dir, dn, attribute, values, label);
+    }
+
+    throw err;
+  }
+
   return [`Updated ${label}`];
 }
 

@@ -1,6 +1,7 @@
 // Install step: the HCC schema and the project's own schema, added online to cn=schema (it takes
 // effect at once and replicates to every IPA server).
 import type { Directory } from '../ldap/directory.js';
+import { DirectoryError } from '../ldap/errors.js';
 import {
   ALGORITHM_ID,
   HCC_SCHEMA,
@@ -28,13 +29,30 @@ export async function ensureSchema(dir: Directory): Promise<Change[]> {
     ...missing.filter((el) => el.kind === 'attributeTypes'),
     ...missing.filter((el) => el.kind === 'objectClasses'),
   ];
+  const changes: Change[] = [];
   for (const el of ordered) {
+    if (await addElement(dir, el)) {
+      changes.push(`Added schema ${kindLabel(el)} ${el.name}`);
+    }
+  }
+
+  return changes;
+}
+
+// False when another install added the same definition a moment earlier.
+async function addElement(dir: Directory, el: SchemaElement): Promise<boolean> {
+  try {
     await dir.modify('cn=schema', [
       { operation: 'add', attribute: el.kind, values: [el.definition] },
     ]);
-  }
+    return true;
+  } catch (err) {
+    if (err instanceof DirectoryError && err.code === 'value-exists') {
+      return false;
+    }
 
-  return ordered.map((el) => `Added schema ${kindLabel(el)} ${el.name}`);
+    throw err;
+  }
 }
 
 function kindLabel(el: SchemaElement): string {

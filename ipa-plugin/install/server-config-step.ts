@@ -1,17 +1,19 @@
 // Install step: 389-ds configuration under cn=config: indexes for the HCC host attributes and
 // uniqueness of the certificate subject across the suffix.
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Directory } from '../ldap/directory.js';
 import { childDn } from '../ldap/dn.js';
 import { eq } from '../ldap/filter.js';
 import { DirectoryError } from '../ldap/errors.js';
-import type { Change } from './ensure.js';
+import { type Change, ensureEntry } from './ensure.js';
 
 const LDBM = 'cn=ldbm database,cn=plugins,cn=config';
 const INDEXED = ['HCCSubscriptionId', 'HCCInventoryId', 'HCCCertSubject', 'HCCOrgId'];
 const INDEX_TYPES = ['eq', 'pres'];
 export const UNIQUENESS_PLUGIN = 'cn=HCCCertSubject uniqueness,cn=plugins,cn=config';
 const REINDEX_TIMEOUT_MS = 120_000;
+const REINDEX_ATTEMPTS = 5;
 
 /** The database backend (e.g. userRoot) that holds the suffix. */
 export async function backendOf(dir: Directory, suffix: string): Promise<string> {
@@ -41,9 +43,11 @@ export async function ensureIndexes(dir: Directory, suffix: string): Promise<Cha
   }
 
   if (changed.length > 0) {
-    await reindex(dir, backend, changed);
-    await waitUntilWritable(dir, suffix);
+    await reindexWithRetries(dir, backend, suffix);
   }
+
+  // Also when another server's install is reindexing at this moment.
+  await waitUntilWritable(dir, suffix);
 
   return changed.map((a) => `Added equality and presence index for ${a}`);
 }
@@ -51,13 +55,7 @@ export async function ensureIndexes(dir: Directory, suffix: string): Promise<Cha
 async function ensureIndex(dir: Directory, dn: string, attr: string): Promise<boolean> {
   const entry = await dir.get(dn, ['nsIndexType']);
   if (!entry) {
-    await dir.add(dn, {
-      objectClass: ['top', 'nsIndex'],
-      cn: attr,
-      nsSystemIndex: 'false',
-      nsIndexType: INDEX_TYPES,
-    });
-    return true;
+    return addIndex(dir, dn, attr);
   }
 
   const missing = INDEX_TYPES.filter((t) => !entry.hasValue('nsIndexType', t));
@@ -69,10 +67,47 @@ async function ensureIndex(dir: Directory, dn: string, attr: string): Promise<bo
   return true;
 }
 
+// False when another install added the same index a moment earlier (that one reindexes).
+async function addIndex(dir: Directory, dn: string, attr: string): Promise<boolean> {
+  try {
+    await dir.add(dn, {
+      objectClass: ['top', 'nsIndex'],
+      cn: attr,
+      nsSystemIndex: 'false',
+      nsIndexType: INDEX_TYPES,
+    });
+    return true;
+  } catch (err) {
+    if (err instanceof DirectoryError && err.code === 'already-exists') {
+      return false;
+    }
+
+    throw err;
+  }
+}
+
 // Index entries only apply to data written afterwards, and an LMDB backend opens the index of a
 // new attribute only when it is built: a reindex task does both.
+// Every HCC index is rebuilt, not only the ones this run added: when two servers install at once,
+// one task may fail on the busy backend while the other covers only its own additions.
+async function reindexWithRetries(dir: Directory, backend: string, suffix: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await reindex(dir, backend, INDEXED);
+      return;
+    } catch (err) {
+      if (attempt >= REINDEX_ATTEMPTS) {
+        throw err;
+      }
+    }
+
+    await waitUntilWritable(dir, suffix);
+    await sleep(200 * attempt);
+  }
+}
+
 async function reindex(dir: Directory, backend: string, attrs: string[]): Promise<void> {
-  const cn = `ipa-hcc-ts reindex ${Date.now()}`;
+  const cn = `ipa-hcc-ts reindex ${Date.now()} ${randomBytes(4).toString('hex')}`;
   const dn = childDn('cn', cn, 'cn=index,cn=tasks,cn=config');
   await dir.add(dn, {
     objectClass: ['top', 'extensibleObject'],
@@ -106,9 +141,12 @@ async function waitForTask(dir: Directory, dn: string): Promise<void> {
   throw new Error('reindex task did not finish in time');
 }
 
-// The task reports success a moment before the backend takes writes again. Deleting a value the
-// suffix entry does not have changes nothing: "no such attribute" proves the backend writable.
-async function waitUntilWritable(dir: Directory, suffix: string): Promise<void> {
+/**
+ * Waits while the backend is read-only (it is during a reindex, which reports success a moment
+ * before the backend takes writes again). Deleting a value the suffix entry does not have
+ * changes nothing: "no such attribute" proves the backend writable.
+ */
+export async function waitUntilWritable(dir: Directory, suffix: string): Promise<void> {
   const deadline = Date.now() + REINDEX_TIMEOUT_MS;
   const probe = `ipa-hcc-ts write probe ${Date.now()}`;
   for (;;) {
@@ -140,11 +178,17 @@ export async function ensureCertSubjectUniqueness(
   dir: Directory,
   suffix: string,
 ): Promise<{ changes: Change[]; restartNeeded: boolean }> {
-  if (await dir.exists(UNIQUENESS_PLUGIN)) {
-    return { changes: [], restartNeeded: false };
-  }
+  const changes = await ensureEntry(
+    dir,
+    UNIQUENESS_PLUGIN,
+    uniquenessPlugin(suffix),
+    'uniqueness of HCCCertSubject across the suffix',
+  );
+  return { changes, restartNeeded: changes.length > 0 };
+}
 
-  await dir.add(UNIQUENESS_PLUGIN, {
+function uniquenessPlugin(suffix: string) {
+  return {
     objectClass: ['top', 'nsSlapdPlugin', 'extensibleObject'],
     cn: 'HCCCertSubject uniqueness',
     'nsslapd-pluginPath': 'libattr-unique-plugin',
@@ -159,6 +203,5 @@ export async function ensureCertSubjectUniqueness(
     'uniqueness-attribute-name': 'HCCCertSubject',
     'uniqueness-subtrees': suffix,
     'uniqueness-exclude-subtrees': `cn=compat,${suffix}`,
-  });
-  return { changes: ['Added uniqueness of HCCCertSubject across the suffix'], restartNeeded: true };
+  };
 }

@@ -9,7 +9,12 @@ import { PERMISSIONS } from '../../ipa-plugin/install/access-step.js';
 import { UNIQUENESS_PLUGIN } from '../../ipa-plugin/install/server-config-step.js';
 import { HCC_SCHEMA } from '../../ipa-plugin/schema.js';
 import { directoryFailure } from '../support/errors.js';
-import { directory, resetDirectory, restartDirectory } from '../harness/directory.js';
+import {
+  directory,
+  resetDirectory,
+  restartDirectory,
+  writeIpaDefaultConf,
+} from '../harness/directory.js';
 import { adminEnv, type AdminEnv } from '../support/admin.js';
 import { addHost } from '../support/hosts.js';
 
@@ -313,6 +318,46 @@ describe('install on a domain whose hosts already carry HCC attributes', () => {
       expect(found).toHaveLength(1);
     } finally {
       await fresh.cleanup();
+    }
+  });
+});
+
+describe('install on two servers at the same moment', () => {
+  it('when two IPA servers run install concurrently then both succeed with one set of entries', async () => {
+    await resetDirectory();
+    const first = await adminEnv();
+    const second = await adminEnv();
+    try {
+      const other = `ipa2.${d().domain}`;
+      await first.dm.add(first.layout.masterDn(other), {
+        objectClass: ['top', 'nsContainer', 'ipaReplTopoManagedServer', 'ipaConfigObject'],
+        cn: other,
+        ipaReplTopoManagedSuffix: d().suffix,
+      });
+      await writeIpaDefaultConf(second.ipaConfDir, { host: other, server: other });
+
+      const runs = await Promise.all([first.spawn(['install']), second.spawn(['install'])]);
+
+      expect(runs.map((r) => [r.code, r.err])).toEqual([
+        [0, ''],
+        [0, ''],
+      ]);
+      const role = await first.dm.get(first.layout.role, ['member']);
+      expect(role!.all('member')).toHaveLength(2);
+      const computers = await first.dm.get(first.layout.computers, ['aci']);
+      const addAcis = computers!
+        .all('aci')
+        .filter((a) => a.includes('permission:HCC Enrollment - Add Hosts'));
+      expect(addAcis).toHaveLength(1);
+      expect((await first.cli(['install'])).out).toBe(
+        'ipa-hcc-ts is already installed: nothing to change.',
+      );
+      expect((await second.cli(['install'])).out).toBe(
+        'ipa-hcc-ts is already installed: nothing to change.',
+      );
+    } finally {
+      await first.cleanup();
+      await second.cleanup();
     }
   });
 });

@@ -3,6 +3,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { main } from '../../cli/main.js';
 import type { Io } from '../../cli/io.js';
 import { simpleBind, externalBind } from '../../ipa-plugin/ldap/bind.js';
@@ -22,6 +23,8 @@ export interface AdminEnv {
   keyDir: string;
   /** Runs `ipa-hcc-ts <args>` in-process; `answer` is what the confirmation prompt receives. */
   cli(args: string[], opts?: { answer?: string; root?: boolean }): Promise<CliRun>;
+  /** Runs `ipa-hcc-ts <args>` as a separate process, as an admin would. */
+  spawn(args: string[]): Promise<CliRun>;
   /** Connection flags pointing the admin command at the test directory. */
   connectionArgs: string[];
   /** A Directory Manager connection for assertions. */
@@ -84,6 +87,7 @@ export async function adminEnv(settings: Record<string, string> = {}): Promise<A
     dm,
     layout: layout(directory().suffix),
     cli: (cliArgs, opts = {}) => runCli([...args, ...cliArgs], { ipaConfDir, confDir }, opts),
+    spawn: (cliArgs) => spawnCli([...args, ...cliArgs], { ipaConfDir, confDir }),
     cleanup: async () => {
       await dm.close();
       await rm(root, { recursive: true, force: true });
@@ -100,6 +104,19 @@ export async function writeSettings(
   await mkdir(confDir, { recursive: true });
   const body = Object.entries(settings).map(([k, v]) => `${k} = ${v}`);
   await writeFile(join(confDir, 'ipa-hcc-ts.conf'), ['[global]', ...body, ''].join('\n'));
+}
+
+/** Runs the CLI as its own process with the given configuration directories. */
+export async function spawnCli(
+  args: string[],
+  dirs: { ipaConfDir: string; confDir: string },
+): Promise<CliRun> {
+  const proc = await execa('node', ['--import', 'tsx', 'cli/ipa-hcc-ts.ts', ...args], {
+    env: { IPA_CONFDIR: dirs.ipaConfDir, IPA_HCC_TS_CONFDIR: dirs.confDir },
+    reject: false,
+    stdin: 'ignore',
+  });
+  return { code: proc.exitCode ?? -1, out: proc.stdout, err: proc.stderr };
 }
 
 /** Runs the CLI's main() with captured output and the given configuration directories. */
