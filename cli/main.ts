@@ -142,5 +142,7 @@ function addKeyCommands(
     .command('revoke')
     .description('Revoke a signing key: tokens it signed are refused at once.')
     .argument('<kid>', 'key id, as shown by "keys list"')
+    // A kid is base64url and may start with "-": take it as the argument, not as an option.
+    .allowUnknownOption()
     .action((kid: string) => run(keysRevokeCommand(io, flags(), kid)));
 }

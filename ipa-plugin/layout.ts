@@ -25,6 +25,7 @@ export function layout(suffix: string) {
     locations: `cn=locations,${etc}`,
     hcc,
     jwk: `cn=jwk,${hcc}`,
+    tokens: `cn=tokens,${hcc}`,
     computers: `cn=computers,${accounts}`,
     services: `cn=services,${accounts}`,
     hostgroups: `cn=hostgroups,${accounts}`,
@@ -47,6 +48,7 @@ export function layout(suffix: string) {
         `cn=masters,cn=ipa,${etc}`,
       ),
     jwkDn: (kid: string) => childDn('cn', kid, `cn=jwk,${hcc}`),
+    tokenDn: (jti: string) => childDn('cn', jti, `cn=tokens,${hcc}`),
     privilegeDn: (name: string) => childDn('cn', name, `cn=privileges,${pbac}`),
     permissionDn: (name: string) => childDn('cn', name, `cn=permissions,${pbac}`),
     serviceDn: (principal: string) =>

@@ -103,6 +103,7 @@ export const OWN_SCHEMA: readonly SchemaElement[] = [
     'DNS domain whose hosts may enroll',
     `EQUALITY caseIgnoreMatch SYNTAX ${DIRECTORY_STRING}`,
   ),
+  ownAttr(8, 'hccTsTokenExpires', 'When a used host token stops being valid anyway', SINGLE_TIME),
   oc(
     `${OWN_ARC}.2.1`,
     'hccTsDomainConfig',
@@ -116,6 +117,13 @@ export const OWN_SCHEMA: readonly SchemaElement[] = [
     'hccTsSigningKey',
     'Lifecycle of an enrollment signing key',
     'AUXILIARY MAY ( hccTsKeyServer $ hccTsKeyCreated $ hccTsKeyRetired )',
+    OWN_ORIGIN,
+  ),
+  oc(
+    `${OWN_ARC}.2.3`,
+    'hccTsUsedToken',
+    'A host token that has been used to register (replay protection)',
+    'SUP top STRUCTURAL MUST ( cn $ hccTsTokenExpires )',
     OWN_ORIGIN,
   ),
 ];

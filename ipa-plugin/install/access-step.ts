@@ -97,6 +97,14 @@ export const PERMISSIONS: readonly Permission[] = [
     ],
   },
   {
+    // Replay protection: a used token's id is added once; expired ones are deleted.
+    name: 'HCC Enrollment - Record Used Tokens',
+    rights: ['read', 'search', 'compare', 'add', 'delete'],
+    location: (l) => l.tokens,
+    target: (l) => `cn=*,${l.tokens}`,
+    attrs: ['cn', 'objectClass', 'hccTsTokenExpires'],
+  },
+  {
     name: 'HCC Enrollment - Manage Signing Keys',
     rights: ['read', 'search', 'compare', 'add', 'delete', 'write'],
     location: (l) => l.jwk,

@@ -6,12 +6,13 @@ import { firstRdnValue } from '../ldap/dn.js';
 import { HOSTGROUP, type Layout } from '../layout.js';
 import { type Change, ensureEntry, ensureValues } from './ensure.js';
 
-/** cn=hcc and cn=jwk below cn=etc. */
+/** cn=hcc below cn=etc, with cn=jwk (public keys) and cn=tokens (used host tokens). */
 export async function ensureContainers(dir: Directory, l: Layout): Promise<Change[]> {
   const container = (cn: string) => ({ objectClass: ['top', 'nsContainer'], cn });
   return [
     ...(await ensureEntry(dir, l.hcc, container('hcc'), `container ${l.hcc}`)),
     ...(await ensureEntry(dir, l.jwk, container('jwk'), `container ${l.jwk}`)),
+    ...(await ensureEntry(dir, l.tokens, container('tokens'), `container ${l.tokens}`)),
   ];
 }
 

@@ -222,6 +222,8 @@ describe('status', () => {
   });
 
   it('when printed as text then it shows ids, servers and keys', async () => {
+    await unregisterIfRegistered();
+    await env.cli(['register', '-U', '--org-id', '7654321']);
     const s = await status();
     const run = await env.cli(['status']);
 
@@ -264,7 +266,7 @@ describe('keys', () => {
 
     const run = await env.cli(['keys', 'revoke', old!.kid]);
 
-    expect(run.code).toBe(0);
+    expect(run.code, run.err).toBe(0);
     const keys = (await status()).signing_keys;
     expect(keys.find((k) => k.kid === old!.kid)!.state).toBe('revoked');
     expect(keys.filter((k) => k.state === 'active')).toHaveLength(1);
@@ -278,7 +280,7 @@ describe('keys', () => {
 
     const run = await env.cli(['keys', 'revoke', old!.kid]);
 
-    expect(run.code).toBe(0);
+    expect(run.code, run.err).toBe(0);
     expect(run.out).toContain("It was this server's signing key");
     const keys = (await status()).signing_keys;
     expect(keys.find((k) => k.kid === old!.kid)!.state).toBe('revoked');
@@ -293,6 +295,16 @@ describe('keys', () => {
 
     expect(run.code).toBe(3);
     expect(run.out).toContain('already revoked');
+  });
+
+  it('when a kid starts with "-" then revoke takes it as the key id, not as an option', async () => {
+    const before = await status();
+
+    const run = await env.cli(['keys', 'revoke', '-1DHJNsX']);
+
+    expect(run.code).toBe(1);
+    expect(run.err).toContain('No signing key with kid "-1DHJNsX".');
+    expect(await status()).toEqual(before);
   });
 
   it('when an unknown kid is revoked then it fails and nothing changes', async () => {

@@ -1,4 +1,5 @@
-// Certificates made at test time with node-forge: a test CA and certificates it signs.
+// Certificates made at test time with node-forge: test CAs and the server and client
+// certificates they sign (real RSA keys, real signatures).
 import forge from 'node-forge';
 
 export interface Issued {
@@ -12,6 +13,9 @@ export interface CertOptions {
   notBefore?: Date;
   notAfter?: Date;
   ca?: boolean;
+  /** DNS names and IP addresses for a server certificate. */
+  altNames?: { dns?: string[]; ip?: string[] };
+  usage?: 'server' | 'client';
 }
 
 /** Issues a certificate (self-signed when no issuer is given). */
@@ -25,11 +29,69 @@ export function issueCertificate(opts: CertOptions): Issued {
   cert.setSubject(opts.subject);
   const issuerCert = opts.issuer ? forge.pki.certificateFromPem(opts.issuer.certPem) : cert;
   cert.setIssuer(issuerCert.subject.attributes);
-  cert.setExtensions([{ name: 'basicConstraints', cA: opts.ca ?? false }]);
+  cert.setExtensions(extensions(opts));
   const signKey = opts.issuer ? forge.pki.privateKeyFromPem(opts.issuer.keyPem) : keys.privateKey;
   cert.sign(signKey, forge.md.sha256.create());
   return {
     certPem: forge.pki.certificateToPem(cert),
     keyPem: forge.pki.privateKeyToPem(keys.privateKey),
   };
+}
+
+function extensions(opts: CertOptions): object[] {
+  const ext: object[] = [{ name: 'basicConstraints', cA: opts.ca ?? false, critical: true }];
+  if (opts.ca) {
+    ext.push({ name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true });
+    ext.push({ name: 'subjectKeyIdentifier' });
+    return ext;
+  }
+
+  ext.push({ name: 'keyUsage', digitalSignature: true, keyEncipherment: true });
+  ext.push({
+    name: 'extKeyUsage',
+    serverAuth: opts.usage === 'server',
+    clientAuth: opts.usage !== 'server',
+  });
+  const alt = [
+    ...(opts.altNames?.dns ?? []).map((value) => ({ type: 2, value })),
+    ...(opts.altNames?.ip ?? []).map((ip) => ({ type: 7, ip })),
+  ];
+  if (alt.length > 0) {
+    ext.push({ name: 'subjectAltName', altNames: alt });
+  }
+
+  return ext;
+}
+
+/** A test CA. */
+export function makeCa(name: string): Issued {
+  return issueCertificate({ subject: [{ shortName: 'CN', value: name }], ca: true });
+}
+
+/** A client certificate with subject O=org, CN=cn (RHSM style) signed by the CA. */
+export function clientCert(
+  ca: Issued,
+  org: string,
+  cn: string,
+  extra: Partial<CertOptions> = {},
+): Issued {
+  return issueCertificate({
+    subject: [
+      { shortName: 'O', value: org },
+      { shortName: 'CN', value: cn },
+    ],
+    issuer: ca,
+    usage: 'client',
+    ...extra,
+  });
+}
+
+/** A server certificate for localhost and the loopback addresses. */
+export function serverCert(ca: Issued): Issued {
+  return issueCertificate({
+    subject: [{ shortName: 'CN', value: 'localhost' }],
+    issuer: ca,
+    usage: 'server',
+    altNames: { dns: ['localhost'], ip: ['127.0.0.1', '::1'] },
+  });
 }

@@ -1,0 +1,54 @@
+// Who a client is: taken from its verified X.509 certificate. On RHEL the certificate is the
+// RHSM consumer certificate, subject O = organisation id, CN = subscription id.
+import { X509Certificate } from 'node:crypto';
+import { escapeDnValue } from '../ldap/dn.js';
+
+export interface ClientIdentity {
+  orgId: string;
+  subscriptionId: string;
+  /** The subject in RFC 4514 form (most specific first), stored as HCCCertSubject. */
+  subject: string;
+}
+
+export type IdentityCheck = { ok: true; identity: ClientIdentity } | { ok: false; reason: string };
+
+// Printable, no control characters, no leading or trailing space: values end up in LDAP and logs.
+const VALUE = /^[^\s\p{Cc}](?:[^\p{Cc}]{0,62}[^\s\p{Cc}])?$/u;
+
+/** Maps a DER certificate's subject to an identity; exactly one O and one CN are required. */
+export function identityFromCertificate(der: Buffer): IdentityCheck {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(der);
+  } catch {
+    return { ok: false, reason: 'certificate-unparsable' };
+  }
+
+  const rdns = parseSubject(cert.subject);
+  const o = rdns.filter(([k]) => k === 'O').map(([, v]) => v);
+  const cn = rdns.filter(([k]) => k === 'CN').map(([, v]) => v);
+  if (o.length !== 1 || cn.length !== 1) {
+    return { ok: false, reason: 'subject-without-single-o-and-cn' };
+  }
+
+  if (!VALUE.test(o[0]!) || !VALUE.test(cn[0]!)) {
+    return { ok: false, reason: 'subject-value-invalid' };
+  }
+
+  const subject = rdns
+    .toReversed()
+    .map(([k, v]) => `${k}=${escapeDnValue(v)}`)
+    .join(',');
+  return { ok: true, identity: { orgId: o[0]!, subscriptionId: cn[0]!, subject } };
+}
+
+// Node prints the subject one RDN per line in certificate order: "O=123\nCN=abc".
+function parseSubject(subject: string): Array<[string, string]> {
+  return subject
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => {
+      const eq = line.indexOf('=');
+      return [line.slice(0, eq), line.slice(eq + 1)];
+    });
+}
