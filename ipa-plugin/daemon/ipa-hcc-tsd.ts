@@ -10,6 +10,13 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.exit(0);
 }
 
+// The daemon faces the network: it never runs with root's powers (its unit sets User=).
+if (process.getuid?.() === 0) {
+  process.stderr.write('ipa-hcc-tsd: ERROR: refusing to run as root.\n');
+  process.stderr.write('ipa-hcc-tsd: Start it as its system user: systemctl start ipa-hcc-tsd.\n');
+  process.exit(1);
+}
+
 try {
   const daemon = await startDaemon();
   const stop = () => {

@@ -75,13 +75,12 @@ export async function startTestDaemon(
   pki: TestPki,
   overrides: Partial<DaemonConfig> = {},
   serverFqdn = directory().serverFqdn,
+  directoryUrl = serviceUrl(),
 ): Promise<RunningTestDaemon> {
   const d = directory();
   const bindDn = env.layout.serviceDn(servicePrincipal(d.serverFqdn, d.realm));
-  const dir = new Directory({
-    url: serviceUrl(),
-    bind: simpleBind(bindDn, `${env.confDir}/service.password`),
-  });
+  const bind = simpleBind(bindDn, `${env.confDir}/service.password`);
+  const dir = new Directory({ url: directoryUrl, bind, connectTimeoutMs: 2000 });
   const clock: { now: Date | undefined } = { now: undefined };
   const logLines: string[] = [];
   const sink = new Writable({

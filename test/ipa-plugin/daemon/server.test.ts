@@ -677,21 +677,67 @@ describe('limits and availability', () => {
     }
   });
 
+  it('when one address exceeds its rate then it gets 429, whatever certificates it uses', async () => {
+    const limited = await startTestDaemon(env, pki, { rateLimitPerAddress: 3 });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const path = `/hcc/host-conf/${randomUUID()}/${host(`addr${i}`)}`;
+        statuses.push((await call(limited.port, pki, path, { body: {}, client: client() })).status);
+      }
+
+      expect(statuses).toEqual([200, 200, 200, 429]);
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  it('when more connections are open than allowed then the extra one is closed at once', async () => {
+    const capped = await startTestDaemon(env, pki, { maxConnections: 2 });
+    const c = client();
+    const open = () => {
+      const socket = tlsConnect({
+        host: '127.0.0.1',
+        port: capped.port,
+        ca: pki.serverCa.certPem,
+        servername: 'localhost',
+        cert: c.certPem,
+        key: c.keyPem,
+      });
+      socket.on('error', () => undefined);
+      return socket;
+    };
+    try {
+      const held = [open(), open()];
+      await Promise.all(held.map((s) => new Promise((r) => s.once('secureConnect', r))));
+      const extra = open();
+      const outcome = await new Promise<string>((r) => {
+        extra.once('secureConnect', () => r('connected'));
+        extra.once('close', () => r('closed'));
+      });
+
+      expect(outcome).toBe('closed');
+      held.forEach((s) => s.destroy());
+    } finally {
+      await capped.stop();
+    }
+  });
+
   it('when the directory is unreachable then callers get 503 with Retry-After and health says so', async () => {
-    const down = await startTestDaemon(env, pki);
-    down.ctx.store = new (await import('../../../ipa-plugin/daemon/store.js')).EnrollmentStore(
-      new Directory({ url: 'ldap://127.0.0.1:1', bind: simpleBindWithSecret('cn=x', 'y') }),
-      env.layout,
-    );
+    const down = await startTestDaemon(env, pki, {}, d().serverFqdn, 'ldap://127.0.0.1:1');
     try {
       const res = await call(down.port, pki, `/hcc/host-conf/${randomUUID()}/${host('down')}`, {
         body: {},
         client: client(),
       });
+      const health = await call(down.port, pki, '/health');
 
       expect(res.status).toBe(503);
       expect(errorCode(res)).toBe('unavailable');
       expect(res.headers['retry-after']).toBe('30');
+      expect(health.status).toBe(503);
+      expect(health.body).toEqual({ status: 'unavailable', directory: 'unreachable' });
+      expect(health.headers['retry-after']).toBe('30');
     } finally {
       await down.stop();
     }
@@ -712,7 +758,16 @@ describe('limits and availability', () => {
     expect(body.keys.map((k) => (JSON.parse(k) as { kid: string }).kid)).toContain(
       daemon.ctx.signingKeys[0]!.kid,
     );
-    expect(body.revoked_kids).toHaveLength(1);
+    const jwks = await env.dm.search({
+      base: env.layout.jwk,
+      scope: 'one',
+      filter: eq('ipaEnabledFlag', 'FALSE'),
+    });
+    const revoked = jwks.map((e) => e.first('cn')!);
+    expect(body.revoked_kids.sort()).toEqual(revoked.sort());
+    expect(body.keys.some((k) => revoked.includes((JSON.parse(k) as { kid: string }).kid))).toBe(
+      false,
+    );
   });
 });
 
