@@ -4,8 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# 389-ds-base: the directory server FreeIPA runs on; ldap-utils: its LDIF tools for the harness.
-DEBIAN_PACKAGES=(389-ds-base ldap-utils)
+# 389-ds-base: the directory server FreeIPA runs on; ldap-utils: its LDIF tools for the harness;
+# dnsmasq-base: a DNS server on loopback with SRV records for the client's server discovery;
+# freeipa-client: the real ipa-client-install, whose --help the client's command line is checked
+# against (it is never run to join anything here).
+DEBIAN_PACKAGES=(389-ds-base ldap-utils dnsmasq-base freeipa-client)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
