@@ -1,6 +1,7 @@
 // The `ipa-hcc-ts` admin command: one program, one exit path.
 import { Command, CommanderError, Option } from 'commander';
 import type { ConnectionFlags } from '../ipa-plugin/admin-context.js';
+import { clientConfigCommand } from './commands/client-config.js';
 import { installCommand } from './commands/install.js';
 import { keysListCommand, keysRevokeCommand, keysRotateCommand } from './commands/keys.js';
 import { registerCommand } from './commands/register.js';
@@ -111,6 +112,17 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .action((o: { unattended?: boolean }) =>
       run(unregisterCommand(io, flags(), o.unattended ?? false)),
     );
+
+  program
+    .command('client-config')
+    .summary('print the settings a golden image needs to enroll')
+    .description(
+      'Print client.conf for ipa-hcc-ts-enroll: the enrollment server URLs, the IPA CA ' +
+        'location and the domain. With --output-dir, write client.conf and ipa-ca.crt there. ' +
+        'Nothing in them is secret.',
+    )
+    .option('--output-dir <dir>', 'write client.conf and ipa-ca.crt into this directory')
+    .action((o: { outputDir?: string }) => run(clientConfigCommand(io, flags(), o.outputDir)));
 
   addKeyCommands(program, io, flags, run);
   return program;
