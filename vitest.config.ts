@@ -7,6 +7,7 @@ const jsonReport = process.env.VITEST_JSON_REPORT;
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    benchmark: { include: ['bench/**/*.bench.ts'] },
     globalSetup: ['test/harness/global-setup.ts'],
     fileParallelism: false,
     testTimeout: 60_000,

@@ -79,7 +79,6 @@ export async function createEnrollmentServer(opts: ServerOptions): Promise<Fasti
     bodyLimit: BODY_LIMIT,
     genReqId: () => randomUUID(),
     logger: false,
-    disableRequestLogging: true,
     return503OnClosing: true,
     ajv: {
       customOptions: {
