@@ -19,14 +19,27 @@ export async function adminContext(io: Io, flags: ConnectionFlags): Promise<Admi
     );
   }
 
-  const ctx = await openAdminContext(flags);
-  await ctx.dir.connect();
-  if (!(await isIpaServer(ctx.dir, ctx.layout, ctx.env.host))) {
+  if (flags.bindDn !== undefined && flags.bindPasswordFile === undefined) {
     throw new CliError(
-      ExitCode.NOT_CONFIGURED,
-      `This host (${ctx.env.host}) is not an IPA server: it has no entry in cn=masters.`,
-      'Run this command on an IPA server of the domain.',
+      ExitCode.FAILED,
+      '--bind-dn needs --bind-password-file.',
+      'Give the file holding the password with -y, or leave out -D to use LDAPI autobind as root.',
     );
+  }
+
+  const ctx = await openAdminContext(flags);
+  try {
+    await ctx.dir.connect();
+    if (!(await isIpaServer(ctx.dir, ctx.layout, ctx.env.host))) {
+      throw new CliError(
+        ExitCode.NOT_CONFIGURED,
+        `This host (${ctx.env.host}) is not an IPA server: it has no entry in cn=masters.`,
+        `Run this command on an IPA server of the domain; check host and basedn in ${ctx.env.confDir}/default.conf.`,
+      );
+    }
+  } catch (err) {
+    await ctx.dir.close();
+    throw err;
   }
 
   return ctx;

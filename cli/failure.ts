@@ -1,4 +1,5 @@
 // Turns whatever went wrong into one line saying what failed and one saying how to fix it.
+import { KeyDirError } from '../ipa-plugin/domain/keys.js';
 import { IpaEnvError } from '../ipa-plugin/ipa-env.js';
 import { PasswordFileError } from '../ipa-plugin/ldap/bind.js';
 import { DirectoryError, describeCause } from '../ipa-plugin/ldap/errors.js';
@@ -16,6 +17,15 @@ export function toCliError(err: unknown): CliError {
 
   if (err instanceof DirectoryError) {
     return directoryFailure(err, err.url ?? 'the directory');
+  }
+
+  if (err instanceof KeyDirError) {
+    return new CliError(
+      ExitCode.FAILED,
+      `Cannot keep private keys in ${err.path}: ${err.message}.`,
+      'Set key_dir in /etc/ipa-hcc-ts/ipa-hcc-ts.conf to a directory of the daemon user, or to a path that does not exist yet.',
+      err,
+    );
   }
 
   if (err instanceof PasswordFileError || isFsError(err)) {
@@ -69,6 +79,14 @@ const DIRECTORY_HINTS: Partial<Record<DirectoryError['code'], (url: string) => [
     timeout: (url) => [
       `The directory server at ${url} did not answer in time.`,
       'Check its load and network path (ipactl status), then run the command again.',
+    ],
+    insecure: (url) => [
+      `Refusing to send a password to ${url} without encryption.`,
+      'Use ldaps:// or --start-tls with --ca-cert /etc/ipa/ca.crt, or run as root without -D to use LDAPI.',
+    ],
+    'invalid-url': (url) => [
+      `The directory URL ${url} cannot be used.`,
+      'Give --ldap-uri as ldap://host[:port], ldaps://host[:port] or ldapi://%2Fpath%2Fto%2Fsocket.',
     ],
     tls: (url) => [
       `TLS with the directory server at ${url} failed.`,

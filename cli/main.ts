@@ -1,4 +1,5 @@
 // The `ipa-hcc-ts` admin command: one program, one exit path.
+import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import type { ConnectionFlags } from '../ipa-plugin/admin-context.js';
 import { clientConfigCommand } from './commands/client-config.js';
@@ -10,6 +11,14 @@ import { unregisterCommand } from './commands/unregister.js';
 import { ExitCode } from './errors.js';
 import { toCliError } from './failure.js';
 import type { Io } from './io.js';
+
+// package.json sits one level up in the source tree and two levels up in the built dist/.
+const VERSION =
+  ['../package.json', '../../package.json']
+    .map((rel) => new URL(rel, import.meta.url))
+    .filter((url) => existsSync(url))
+    .map((url) => (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version)[0] ??
+  'unknown';
 
 const DESCRIPTION = `Manage automatic enrollment of new hosts into this IPA domain.
 
@@ -51,6 +60,7 @@ function report(io: Io, err: unknown): number {
 function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('ipa-hcc-ts')
     .description(DESCRIPTION)
+    .version(VERSION, '--version', 'show the version and exit')
     .addHelpText('after', EXIT_CODES)
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .exitOverride()

@@ -1,5 +1,5 @@
 // The IPA server's own settings, read from /etc/ipa/default.conf the way IPA's tools read them.
-import { readFile } from 'node:fs/promises';
+import { readSmallFile } from '../common/files.js';
 import { join } from 'node:path';
 import { IniError, parseIni } from '../common/ini.js';
 
@@ -54,7 +54,7 @@ export async function readIpaEnv(confDir = ipaConfDir()): Promise<IpaEnv> {
 
 async function readConf(path: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return await readSmallFile(path);
   } catch (err) {
     const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
     const msg = missing ? `${path} does not exist` : `cannot read ${path}`;

@@ -1,5 +1,5 @@
 // Settings of the server side (admin command and daemon) from /etc/ipa-hcc-ts/ipa-hcc-ts.conf.
-import { readFile } from 'node:fs/promises';
+import { readSmallFile } from '../common/files.js';
 import { join } from 'node:path';
 import { parseIni } from '../common/ini.js';
 
@@ -28,7 +28,7 @@ export function serverConfDir(env: NodeJS.ProcessEnv = process.env): string {
 /** Reads the settings file; a missing file means all defaults. */
 export async function readServerSettings(confDir = serverConfDir()): Promise<ServerSettings> {
   const path = join(confDir, SETTINGS_FILE);
-  const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+  const text = await readSmallFile(path).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') {
       return '';
     }
@@ -48,9 +48,9 @@ export async function readServerSettings(confDir = serverConfDir()): Promise<Ser
 }
 
 function positiveInt(text: string, key: string, path: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) {
-    throw new Error(`${path}: ${key} must be a positive whole number, not "${text}"`);
+  const n = /^\d{1,4}$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 1 && n <= 3650)) {
+    throw new Error(`${path}: ${key} must be a whole number of days from 1 to 3650, not "${text}"`);
   }
 
   return n;

@@ -6,6 +6,14 @@ export const SIGNING_ALG = 'ES256';
 /** Length of a kid: the first characters of the base64url RFC 7638 thumbprint. */
 export const KID_LENGTH = 8;
 
+/** What a kid looks like: 8 base64url characters. Anything else is refused wherever it is read. */
+export const KID_PATTERN = /^[A-Za-z0-9_-]{8}$/;
+
+/** True when the value has the form of a kid. */
+export function isKid(value: string | undefined): boolean {
+  return typeof value === 'string' && KID_PATTERN.test(value);
+}
+
 export interface PublicSigningJwk {
   kty: 'EC';
   crv: 'P-256';

@@ -4,15 +4,21 @@ import {
   createKey,
   listKeys,
   type KeyOwner,
+  removeUnusedPrivateKeys,
   retireKeys,
   revokeKey,
   type SigningKeyInfo,
 } from '../../ipa-plugin/domain/keys.js';
 import { lookupUser } from '../../common/users.js';
+import { isKid } from '../../protocol/jwk.js';
 import { adminContext, requireInstalled } from '../context.js';
 import { CliError, ExitCode } from '../errors.js';
 import type { Io } from '../io.js';
 import { formatTable } from '../table.js';
+
+/** The daemon reads its private keys once, at start. */
+export const RESTART_HINT =
+  'Restart the enrollment daemon to sign with it: systemctl restart ipa-hcc-tsd';
 
 /** uid and gid of the daemon's user, who must own the private keys. */
 export async function daemonOwner(user: string): Promise<KeyOwner> {
@@ -77,6 +83,7 @@ export async function keysRotateCommand(io: Io, flags: ConnectionFlags): Promise
   return withContext(io, flags, async (ctx) => {
     const key = await rotate(ctx);
     io.out(`Created signing key ${key.kid} (expires ${key.expires.toISOString()}).`);
+    io.out(RESTART_HINT);
     return ExitCode.OK;
   });
 }
@@ -97,6 +104,11 @@ async function rotate(ctx: AdminContext): Promise<SigningKeyInfo> {
     ctx.layout,
     old.map((k) => k.kid),
   );
+  // Retired keys verify tokens until they expire but never sign again: their private half goes.
+  await removeUnusedPrivateKeys(
+    (await listKeys(ctx.dir, ctx.layout)).filter((k) => k.server === ctx.env.host),
+    ctx.settings.keyDir,
+  );
   return key;
 }
 
@@ -106,6 +118,14 @@ export async function keysRevokeCommand(
   flags: ConnectionFlags,
   kid: string,
 ): Promise<number> {
+  if (!isKid(kid)) {
+    throw new CliError(
+      ExitCode.FAILED,
+      `Not a key id: ${JSON.stringify(kid.slice(0, 40))}.`,
+      'A key id is 8 letters, digits, "-" or "_"; list them with "ipa-hcc-ts keys list".',
+    );
+  }
+
   return withContext(io, flags, async (ctx) => {
     const key = (await listKeys(ctx.dir, ctx.layout)).find((k) => k.kid === kid);
     if (!key) {
@@ -127,6 +147,7 @@ export async function keysRevokeCommand(
     if (wasSigning) {
       const next = await rotate(ctx);
       io.out(`It was this server's signing key; created ${next.kid} to replace it.`);
+      io.out(RESTART_HINT);
     }
 
     return ExitCode.OK;

@@ -1,6 +1,7 @@
 // `ipa-hcc-ts register`: records the domain for enrollment and gives this server a signing key.
 import type { AdminContext, ConnectionFlags } from '../../ipa-plugin/admin-context.js';
-import { createKey, listKeys } from '../../ipa-plugin/domain/keys.js';
+import { access } from 'node:fs/promises';
+import { createKey, listKeys, privateKeyPath } from '../../ipa-plugin/domain/keys.js';
 import {
   listServers,
   newDomainId,
@@ -75,10 +76,7 @@ async function register(io: Io, ctx: AdminContext, opts: RegisterOptions): Promi
     );
   }
 
-  const hasKey = (await listKeys(ctx.dir, ctx.layout)).some(
-    (k) => k.state === 'active' && k.server === ctx.env.host,
-  );
-  if (!hasKey) {
+  if (!(await hasUsableKey(ctx))) {
     const key = await createKey(ctx.dir, ctx.layout, {
       server: ctx.env.host,
       keyDir: ctx.settings.keyDir,
@@ -91,6 +89,25 @@ async function register(io: Io, ctx: AdminContext, opts: RegisterOptions): Promi
   await writeRegistration(ctx.dir, ctx.layout, plan);
   io.out(`Registered domain ${ctx.env.domain} with domain id ${plan.domainId}.`);
   return ExitCode.OK;
+}
+
+// An active key of this server counts only when its private key is on this disk.
+async function hasUsableKey(ctx: AdminContext): Promise<boolean> {
+  const own = (await listKeys(ctx.dir, ctx.layout)).filter(
+    (k) => k.state === 'active' && k.server === ctx.env.host,
+  );
+  for (const k of own) {
+    if (
+      await access(privateKeyPath(ctx.settings.keyDir, k.kid)).then(
+        () => true,
+        () => false,
+      )
+    ) {
+      return true;
+    }
+  }
+
+  return false;
 }
 
 function describePlan(

@@ -1,6 +1,6 @@
 // Settings of the enrollment daemon: section [daemon] of /etc/ipa-hcc-ts/ipa-hcc-ts.conf, next to
 // the [global] settings the admin command uses. Every key is optional; defaults below.
-import { readFile } from 'node:fs/promises';
+import { readSmallFile } from '../../common/files.js';
 import { join } from 'node:path';
 import { parseIni } from '../../common/ini.js';
 import { SETTINGS_FILE, serverConfDir } from '../settings.js';
@@ -56,7 +56,7 @@ export class ConfigError extends Error {
 /** Reads the [daemon] section; a missing file means all defaults. */
 export async function readDaemonConfig(confDir = serverConfDir()): Promise<DaemonConfig> {
   const path = join(confDir, SETTINGS_FILE);
-  const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+  const text = await readSmallFile(path).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') {
       return '';
     }
@@ -97,7 +97,7 @@ function integer(
   min: number,
   max: number,
 ): number {
-  const n = Number(text);
+  const n = /^\d{1,9}$/.test(text ?? '') ? Number(text) : NaN;
   if (!Number.isInteger(n) || n < min || n > max) {
     throw new ConfigError(
       `${path}: [daemon] ${key} must be a whole number from ${min} to ${max}, not "${text}"`,

@@ -61,13 +61,16 @@ export async function hostConf(
     return checked;
   }
 
-  if (ctx.signingKeys.length === 0) {
+  // Keys are read once at start, but a key revoked or retired since then no longer signs.
+  const states = await ctx.store.keyStates(ctx.now());
+  const keys = ctx.signingKeys.filter((k) => states.get(k.kid) === 'active');
+  if (keys.length === 0) {
     return refuse('unavailable', 'no-signing-key');
   }
 
   const { registration: reg, fqdn } = checked.body;
   const subject = tokenSubject(req, fqdn, reg.domainId);
-  const { token } = await signHostToken(subject, ctx.signingKeys, ctx.now());
+  const { token } = await signHostToken(subject, keys, ctx.now());
   return {
     ok: true,
     reason: 'token-issued',

@@ -3,11 +3,18 @@
 
 export const MAX_FQDN_LENGTH = 63;
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** Names IPA gives its own services (the CA's OCSP/CRL name): never a machine's. */
+const RESERVED_FIRST_LABELS = new Set(['ipa-ca']);
 
 export type FqdnCheck = { ok: true; fqdn: string } | { ok: false; detail: string };
 
 /** Lowercases and validates a host name; the detail says what is wrong in words for the caller. */
 export function checkFqdn(raw: string): FqdnCheck {
+  // ASCII only, checked before lowercasing: "\u212A" (Kelvin sign) lowercases to an ASCII "k".
+  if (!/^[\x21-\x7e]+$/.test(raw)) {
+    return fail('the host name must be ASCII letters, digits, hyphens and dots');
+  }
+
   const fqdn = raw.toLowerCase();
   if (fqdn.length > MAX_FQDN_LENGTH) {
     return fail(
@@ -30,6 +37,10 @@ export function checkFqdn(raw: string): FqdnCheck {
     fqdn === 'localhost.localdomain'
   ) {
     return fail('localhost is not a host name that can enroll');
+  }
+
+  if (RESERVED_FIRST_LABELS.has(labels[0]!)) {
+    return fail(`${labels[0]} is a name IPA itself uses`);
   }
 
   return { ok: true, fqdn };

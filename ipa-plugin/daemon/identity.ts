@@ -12,8 +12,9 @@ export interface ClientIdentity {
 
 export type IdentityCheck = { ok: true; identity: ClientIdentity } | { ok: false; reason: string };
 
-// Printable, no control characters, no leading or trailing space: values end up in LDAP and logs.
-const VALUE = /^[^\s\p{Cc}](?:[^\p{Cc}]{0,62}[^\s\p{Cc}])?$/u;
+// RHSM puts digits in O and a UUID in CN; site CAs use host-like names. Anything outside this set
+// (escaped characters, multi-valued RDNs as Node prints them, control characters) is refused.
+const VALUE = /^[A-Za-z0-9][A-Za-z0-9._@:-]{0,63}$/;
 
 /** Maps a DER certificate's subject to an identity; exactly one O and one CN are required. */
 export function identityFromCertificate(der: Buffer): IdentityCheck {
@@ -35,10 +36,13 @@ export function identityFromCertificate(der: Buffer): IdentityCheck {
     return { ok: false, reason: 'subject-value-invalid' };
   }
 
-  const subject = rdns
-    .toReversed()
-    .map(([k, v]) => `${k}=${escapeDnValue(v)}`)
-    .join(',');
+  if (cert.ca) {
+    return { ok: false, reason: 'certificate-is-a-ca' };
+  }
+
+  // The identity is O and CN alone, so one subscription is one subject whatever else the
+  // certificate names (order of RDNs, an extra OU).
+  const subject = `CN=${escapeDnValue(cn[0]!)},O=${escapeDnValue(o[0]!)}`;
   return { ok: true, identity: { orgId: o[0]!, subscriptionId: cn[0]!, subject } };
 }
 

@@ -56,7 +56,10 @@ export async function startDaemon(out: Writable = process.stdout): Promise<Runni
     // A bind and Who am I? prove the directory answers, whatever the service may read.
     health: () => dir.whoami().then(() => true),
   });
-  const url = await app.listen({ host: config.listenAddress, port: config.port });
+  const url = (await app.listen({ host: config.listenAddress, port: config.port })).replace(
+    /^http:/,
+    'https:',
+  );
   const purge = setInterval(() => void purgeTokens(store, log), PURGE_INTERVAL_MS).unref();
   log.info({ url, server: env.host, signing_keys: ctx.signingKeys.map((k) => k.kid) }, 'listening');
   return {

@@ -1,8 +1,9 @@
 // The HTTPS join endpoint: mutual TLS, strict schemas, limits on size, time, connections and
 // rate, one audit line per decision, and errors from the registry in protocol/errors.ts.
-import { randomUUID } from 'node:crypto';
+import { constants as cryptoConstants, randomUUID } from 'node:crypto';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -80,6 +81,12 @@ export async function createEnrollmentServer(opts: ServerOptions): Promise<Fasti
     genReqId: () => randomUUID(),
     logger: false,
     return503OnClosing: true,
+    // An FQDN may have 255 characters (the policy then refuses more than 63, saying why).
+    maxParamLength: 300,
+    frameworkErrors: (err, req, reply) => {
+      void sendError(req, reply, new ApiError('invalid-request', `http-${err.code.toLowerCase()}`));
+    },
+    clientErrorHandler: (err, socket) => clientError(err, socket, opts.audit),
     ajv: {
       customOptions: {
         removeAdditional: false,
@@ -117,6 +124,11 @@ function httpsServer(
       minVersion: 'TLSv1.2',
       ciphers: CIPHERS,
       honorCipherOrder: true,
+      // Renegotiation could swap the client certificate after it was verified: Node keeps
+      // `authorized` from the first handshake while reporting the new certificate.
+      secureOptions: cryptoConstants.SSL_OP_NO_RENEGOTIATION,
+      // A client that connects and never completes the handshake must not hold a slot for long.
+      handshakeTimeout: config.headersTimeoutMs,
       headersTimeout: config.headersTimeoutMs,
       requestTimeout: config.requestTimeoutMs,
       keepAliveTimeout: config.idleTimeoutMs,
@@ -125,6 +137,9 @@ function httpsServer(
     handler,
   );
   server.maxConnections = config.maxConnections;
+  server.on('secureConnection', (socket: TLSSocket) => {
+    socket.disableRenegotiation();
+  });
   server.setTimeout(config.idleTimeoutMs);
   return server;
 }
@@ -157,24 +172,53 @@ function addAudit(app: FastifyInstance, audit: Logger): void {
     audits.set(req, { started: performance.now() });
     done();
   });
-  app.addHook('onResponse', async (req, reply) => {
-    const a = audits.get(req);
-    const status = reply.statusCode;
-    audit.info(
-      {
-        request_id: req.id,
-        remote: req.ip,
-        endpoint: `${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]}`,
-        subject: a?.identity?.subject ?? null,
-        fqdn: a?.fqdn ?? null,
-        outcome: status < 400 ? 'ok' : 'refused',
-        status,
-        reason: a?.reason ?? (status < 400 ? 'ok' : 'unknown'),
-        duration_ms: Math.round((performance.now() - (a?.started ?? performance.now())) * 10) / 10,
-      },
-      'enrollment decision',
-    );
+  app.addHook('onRequestAbort', (req, done) => {
+    writeAudit(audit, req, 499, 'aborted');
+    done();
   });
+  app.addHook('onResponse', (req, reply, done) => {
+    writeAudit(audit, req, reply.statusCode);
+    done();
+  });
+}
+
+// One line per decision; a request the client abandoned is logged with the decision made so far.
+function writeAudit(audit: Logger, req: FastifyRequest, status: number, outcome?: string): void {
+  const a = audits.get(req);
+  audit.info(
+    {
+      request_id: req.id,
+      remote: req.ip,
+      endpoint: `${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]}`,
+      subject: a?.identity?.subject ?? null,
+      fqdn: a?.fqdn ?? null,
+      outcome: outcome ?? (status < 400 ? 'ok' : 'refused'),
+      status,
+      reason: a?.reason ?? (status < 400 ? 'ok' : 'unknown'),
+      duration_ms: Math.round((performance.now() - (a?.started ?? performance.now())) * 10) / 10,
+    },
+    'enrollment decision',
+  );
+}
+
+// Malformed HTTP never reaches a route: answer in the registry's format, log, and close.
+function clientError(err: Error & { code?: string }, socket: Duplex, audit: Logger): void {
+  audit.info(
+    {
+      remote: (socket as { remoteAddress?: string }).remoteAddress ?? null,
+      outcome: 'refused',
+      reason: `http-${(err.code ?? 'client-error').toLowerCase()}`,
+    },
+    'enrollment decision',
+  );
+  if (!socket.writable || err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+
+  const body = JSON.stringify(errorBody('invalid-request', 'none'));
+  const head = `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
+  socket.end(`${head}${body}`, () => socket.destroy());
 }
 
 function note(req: FastifyRequest, fields: Partial<AuditState>): void {
@@ -189,11 +233,9 @@ function requireIdentity(req: FastifyRequest): ClientIdentity {
     throw new ApiError('not-authorized', 'no-client-certificate');
   }
 
-  if (!socket.authorized) {
-    throw new ApiError(
-      'not-authorized',
-      `certificate-${String(socket.authorizationError).toLowerCase()}`,
-    );
+  if (!socket.authorized || socket.authorizationError) {
+    const why = String(socket.authorizationError ?? 'unverified').toLowerCase();
+    throw new ApiError('not-authorized', `certificate-${why}`);
   }
 
   const checked = identityFromCertificate(cert.raw);

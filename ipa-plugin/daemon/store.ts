@@ -62,6 +62,11 @@ export class EnrollmentStore {
     return keys;
   }
 
+  /** The state of every published key by kid (active, retired, revoked, expired). */
+  async keyStates(now = new Date()): Promise<Map<string, string>> {
+    return new Map((await listKeys(this.dir, this.layout, now)).map((k) => [k.kid, k.state]));
+  }
+
   /** The host with that (lower-case) name, or undefined. */
   async hostByFqdn(fqdn: string): Promise<HostRecord | undefined> {
     const entry = await this.dir.get(this.layout.hostDn(fqdn), HOST_ATTRS);

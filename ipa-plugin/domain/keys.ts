@@ -1,9 +1,14 @@
 // Signing keys: ES256 key pairs whose private half stays on this server (a file only the
 // daemon's user can read) and whose public half is published in LDAP under cn=jwk.
-import { chmod, chown, mkdir, readdir, rm } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { exportJWK, exportPKCS8, generateKeyPair } from 'jose';
-import { SIGNING_ALG, toPublicSigningJwk, type PublicSigningJwk } from '../../protocol/jwk.js';
+import {
+  isKid,
+  SIGNING_ALG,
+  toPublicSigningJwk,
+  type PublicSigningJwk,
+} from '../../protocol/jwk.js';
 import type { Directory } from '../ldap/directory.js';
 import type { LdapEntry } from '../ldap/entry.js';
 import { eq } from '../ldap/filter.js';
@@ -38,7 +43,9 @@ export async function listKeys(
     scope: 'one',
     filter: eq('objectClass', 'HCCPublicJWKObject'),
   });
+  // An entry whose name is not a kid is ignored: kids become file names of private keys.
   return entries
+    .filter((e) => isKid(e.first('cn')))
     .map((e) => keyInfo(e, now))
     .sort((a, b) => (b.created?.getTime() ?? 0) - (a.created?.getTime() ?? 0));
 }
@@ -111,17 +118,66 @@ function jwkEntry(jwk: PublicSigningJwk, server: string, now: Date, expires: Dat
   };
 }
 
-/** Path of a private key file. */
+/** Path of a private key file; throws for anything that is not a kid (no path can escape). */
 export function privateKeyPath(keyDir: string, kid: string): string {
+  if (!isKid(kid)) {
+    throw new TypeError('not a key id');
+  }
+
   return join(keyDir, `${kid}.pem`);
 }
 
-// The parent stays traversable (0755) so the daemon's user reaches its own 0700 key directory.
+/** The key directory cannot be used safely; nothing was changed in it. */
+export class KeyDirError extends Error {
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
+    super(message);
+    this.name = 'KeyDirError';
+  }
+}
+
+// The key directory is the daemon user's own, mode 0700. An existing directory is taken over only
+// when it is empty and root's (as a package creates it); a directory that belongs to someone else,
+// a symbolic link or a file is refused rather than changed.
 async function ensureKeyDir(keyDir: string, owner: KeyOwner): Promise<void> {
-  await mkdir(dirname(keyDir), { recursive: true, mode: 0o755 });
-  await mkdir(keyDir, { recursive: true, mode: 0o700 });
-  await chmod(keyDir, 0o700);
+  const st = await lstat(keyDir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') {
+      return undefined;
+    }
+
+    throw err;
+  });
+  if (!st) {
+    await createKeyDir(keyDir, owner);
+    return;
+  }
+
+  if (st.isSymbolicLink() || !st.isDirectory()) {
+    throw new KeyDirError(`${keyDir} is not a directory`, keyDir);
+  }
+
+  const adoptable = st.uid === 0 && (await readdir(keyDir)).length === 0;
+  if (st.uid !== owner.uid && !adoptable) {
+    throw new KeyDirError(`${keyDir} belongs to uid ${st.uid}, not to the daemon's user`, keyDir);
+  }
+
   await chown(keyDir, owner.uid, owner.gid);
+  await chmod(keyDir, 0o700);
+}
+
+// Parents made here are 0755 whatever root's umask is, so the daemon's user can reach its keys.
+async function createKeyDir(keyDir: string, owner: KeyOwner): Promise<void> {
+  const parent = dirname(keyDir);
+  const first = await mkdir(parent, { recursive: true });
+  for (let d = parent; first !== undefined && d.length >= first.length; d = dirname(d)) {
+    await chmod(d, 0o755);
+  }
+
+  await mkdir(keyDir, { mode: 0o700 });
+  await chown(keyDir, owner.uid, owner.gid);
+  await chmod(keyDir, 0o700);
 }
 
 /** Stops the given active keys from signing new tokens; they verify tokens until they expire. */
@@ -151,17 +207,23 @@ export async function revokeKey(
   await rm(privateKeyPath(keyDir, kid), { force: true });
 }
 
-/** Removes every published key and this server's private key files (unregister). */
+/** Removes every published key and the private key files of those keys (unregister). */
 export async function removeAllKeys(dir: Directory, l: Layout, keyDir: string): Promise<number> {
   const keys = await listKeys(dir, l);
   for (const k of keys) {
     await dir.delete(l.jwkDn(k.kid));
-  }
-
-  const files = await readdir(keyDir).catch(() => [] as string[]);
-  for (const f of files.filter((n) => n.endsWith('.pem'))) {
-    await rm(join(keyDir, f), { force: true });
+    await rm(privateKeyPath(keyDir, k.kid), { force: true });
   }
 
   return keys.length;
+}
+
+/** Deletes the private key files of keys that no longer sign (retired, revoked or expired). */
+export async function removeUnusedPrivateKeys(
+  keys: SigningKeyInfo[],
+  keyDir: string,
+): Promise<void> {
+  for (const k of keys.filter((key) => key.state !== 'active')) {
+    await rm(privateKeyPath(keyDir, k.kid), { force: true });
+  }
 }

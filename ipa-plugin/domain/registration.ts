@@ -1,7 +1,7 @@
 // The domain's registration: identifiers on cn=ipaConfig (where ipa-hcc keeps them), enrollment
 // settings on cn=hcc, enrollment servers from cn=masters.
 import { randomUUID, X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readSmallFile } from '../../common/files.js';
 import type { Directory, Modification } from '../ldap/directory.js';
 import { firstRdnValue } from '../ldap/dn.js';
 import { present } from '../ldap/filter.js';
@@ -39,7 +39,7 @@ export function orgIdProblem(orgId: string): string | undefined {
 
 /** The organisation id (subject O) of an RHSM identity certificate. */
 export async function orgIdFromCertificate(path: string): Promise<string> {
-  const cert = new X509Certificate(await readFile(path));
+  const cert = new X509Certificate(await readSmallFile(path, 256 * 1024));
   const o = cert.subject
     .split('\n')
     .map((line) => /^O=(.*)$/.exec(line)?.[1])

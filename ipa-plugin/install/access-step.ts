@@ -17,6 +17,42 @@ interface Permission {
 }
 
 const HOST_ATTRS = ['HCCOrgId', 'HCCSubscriptionId', 'HCCInventoryId', 'HCCCertSubject'];
+// Everything a host entry made by the daemon holds (as `ipa host-add --random` writes it, plus
+// the HCC attributes): an add carrying anything else (an ACI, memberOf, Kerberos names,
+// delegation rights) is refused.
+const NEW_HOST_ATTRS = [
+  'objectClass',
+  'fqdn',
+  'cn',
+  'serverHostName',
+  'managedBy',
+  'ipaUniqueID',
+  'userPassword',
+  ...HOST_ATTRS,
+];
+// 389-ds does not apply targetattr to an add, so the add permission's filter refuses entries that
+// carry what a host made by the daemon never has: access rules, group memberships, Kerberos
+// names and keys, delegation rights, certificates, SSH keys, or a class that allows anything.
+const FORBIDDEN_ON_ADD = [
+  'aci',
+  'memberOf',
+  'krbPrincipalName',
+  'krbCanonicalName',
+  'ipaKrbPrincipalAlias',
+  'krbPrincipalKey',
+  'ipaAllowedToPerform',
+  'userCertificate',
+  'ipaSshPubKey',
+  'memberPrincipal',
+  'ipaAssignedIdView',
+  'krbTicketFlags',
+  'krbPrincipalAuthInd',
+  'member',
+];
+const NEW_HOST_FILTER =
+  '(&(objectclass=ipahost)(objectclass=hcchost)(!(objectclass=extensibleObject))' +
+  FORBIDDEN_ON_ADD.map((a) => `(!(${a}=*))`).join('') +
+  ')';
 const KEY_ATTRS = [
   'cn',
   'objectClass',
@@ -30,8 +66,9 @@ const KEY_ATTRS = [
   'hccTsKeyRetired',
 ];
 
-// The enrollment service never touches an IPA server's host entry.
-const notServer = (l: Layout) => `(&(objectclass=ipahost)(!(memberOf=${l.ipaservers})))`;
+// The enrollment service changes only hosts enrolled through HCC, never an IPA server's entry.
+const hccHostNotServer = (l: Layout) =>
+  `(&(objectclass=ipahost)(objectclass=hcchost)(!(memberOf=${l.ipaservers})))`;
 
 export const PERMISSIONS: readonly Permission[] = [
   {
@@ -39,14 +76,16 @@ export const PERMISSIONS: readonly Permission[] = [
     rights: ['add'],
     location: (l) => l.computers,
     target: (l) => `fqdn=*,${l.computers}`,
-    filter: () => '(objectclass=ipahost)',
+    filter: () => NEW_HOST_FILTER,
+    attrs: NEW_HOST_ATTRS,
   },
   {
+    // A new one-time password, and for a rebuild the old keys dropped; nothing else.
     name: 'HCC Enrollment - Modify Host Enrollment',
     rights: ['write'],
     location: (l) => l.computers,
-    filter: notServer,
-    attrs: [...HOST_ATTRS, 'objectClass', 'userPassword', 'krbPrincipalKey', 'krbLastPwdChange'],
+    filter: hccHostNotServer,
+    attrs: ['userPassword', 'krbPrincipalKey', 'krbLastPwdChange'],
   },
   {
     name: 'HCC Enrollment - Read Hosts',
@@ -105,8 +144,10 @@ export const PERMISSIONS: readonly Permission[] = [
     attrs: ['cn', 'objectClass', 'hccTsTokenExpires'],
   },
   {
-    name: 'HCC Enrollment - Manage Signing Keys',
-    rights: ['read', 'search', 'compare', 'add', 'delete', 'write'],
+    // Keys are made, rotated and revoked by the admin command as Directory Manager; the daemon
+    // only reads them, so a compromised daemon cannot revive a revoked key or publish its own.
+    name: 'HCC Enrollment - Read Signing Keys',
+    rights: ['read', 'search', 'compare'],
     location: (l) => l.jwk,
     target: (l) => `cn=*,${l.jwk}`,
     attrs: KEY_ATTRS,
@@ -123,14 +164,14 @@ export const PRIVILEGES: readonly Privilege[] = [
   {
     name: 'HCC Host Enrollment',
     description: 'Add hosts enrolled by ipa-hcc-ts and manage their enrollment attributes',
-    permissions: PERMISSIONS.filter((p) => p.name !== 'HCC Enrollment - Manage Signing Keys').map(
+    permissions: PERMISSIONS.filter((p) => p.name !== 'HCC Enrollment - Read Signing Keys').map(
       (p) => p.name,
     ),
   },
   {
-    name: 'HCC Signing Key Administration',
-    description: 'Manage the public keys that sign host tokens',
-    permissions: ['HCC Enrollment - Manage Signing Keys', 'HCC Enrollment - Read Configuration'],
+    name: 'HCC Signing Key Readers',
+    description: 'Read the public keys that sign host tokens',
+    permissions: ['HCC Enrollment - Read Signing Keys', 'HCC Enrollment - Read Configuration'],
   },
 ];
 
@@ -177,14 +218,29 @@ async function ensurePermission(dir: Directory, l: Layout, p: Permission): Promi
 
   return [
     ...(await ensureEntry(dir, l.permissionDn(p.name), attrs, `permission "${p.name}"`)),
-    ...(await ensureValues(
-      dir,
-      p.location(l),
-      'aci',
-      [permissionAci(p, l)],
-      `ACI "permission:${p.name}"`,
-    )),
+    ...(await ensureAci(dir, p.location(l), p.name, permissionAci(p, l))),
   ];
+}
+
+// The permission's ACI, replacing an older form of it (an upgrade that narrowed the permission).
+async function ensureAci(
+  dir: Directory,
+  location: string,
+  name: string,
+  aci: string,
+): Promise<Change[]> {
+  const entry = await dir.get(location, ['aci']);
+  const marker = `acl "permission:${name}"`;
+  const stale = (entry?.all('aci') ?? []).filter((a) => a.includes(marker) && a !== aci);
+  if (stale.length === 0) {
+    return ensureValues(dir, location, 'aci', [aci], `ACI "permission:${name}"`);
+  }
+
+  await dir.modify(location, [
+    { operation: 'delete', attribute: 'aci', values: stale },
+    { operation: 'add', attribute: 'aci', values: [aci] },
+  ]);
+  return [`Updated ACI "permission:${name}"`];
 }
 
 async function ensurePrivilege(dir: Directory, l: Layout, p: Privilege): Promise<Change[]> {

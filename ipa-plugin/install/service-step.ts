@@ -73,11 +73,12 @@ async function ensurePassword(
   const addClass = entry?.hasValue('objectClass', 'simpleSecurityObject')
     ? []
     : [{ operation: 'add' as const, attribute: 'objectClass', values: ['simpleSecurityObject'] }];
+  // The file first: if it cannot be written, the directory keeps the password that still works.
+  await writeSecretFile(t.passwordFile, password);
   await dir.modify(dn, [
     ...addClass,
     { operation: 'replace', attribute: 'userPassword', values: [password] },
   ]);
-  await writeSecretFile(t.passwordFile, password);
   return [`Set the bind password of ${principal} (stored in ${t.passwordFile})`];
 }
 

@@ -1,11 +1,13 @@
 // How a connection authenticates. Pluggable so the daemon can move to Kerberos (GSSAPI with a
 // keytab) without touching the code that reads and writes entries.
-import { readFile } from 'node:fs/promises';
+import { readSmallFile } from '../../common/files.js';
 import type { Client } from 'ldapts';
 
 export interface BindMethod {
   /** Who binds, for messages and logs; never contains a secret. */
   readonly description: string;
+  /** True when the bind sends a password, which must then travel encrypted. */
+  readonly sendsSecret: boolean;
   bind(client: Client): Promise<void>;
 }
 
@@ -13,6 +15,7 @@ export interface BindMethod {
 export function simpleBind(dn: string, passwordFile: string): BindMethod {
   return {
     description: `simple bind as ${dn}`,
+    sendsSecret: true,
     async bind(client) {
       const password = await readPasswordFile(passwordFile);
       await client.bind(dn, password);
@@ -29,6 +32,7 @@ export function simpleBindWithSecret(dn: string, secret: string): BindMethod {
 
   return {
     description: `simple bind as ${dn}`,
+    sendsSecret: true,
     bind: (client) => client.bind(dn, secret),
   };
 }
@@ -37,13 +41,14 @@ export function simpleBindWithSecret(dn: string, secret: string): BindMethod {
 export function externalBind(): BindMethod {
   return {
     description: 'SASL EXTERNAL (LDAPI autobind)',
+    sendsSecret: false,
     bind: (client) => client.bind('EXTERNAL'),
   };
 }
 
 /** Reads a password file: first line, trailing newline removed; an empty file is an error. */
 export async function readPasswordFile(path: string): Promise<string> {
-  const text = await readFile(path, 'utf8');
+  const text = await readSmallFile(path, 4096);
   const password = text.split(/\r?\n/)[0] ?? '';
   if (password.length === 0) {
     throw new PasswordFileError(path);

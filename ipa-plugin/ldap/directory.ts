@@ -49,7 +49,7 @@ export function parseLdapUrl(url: string): {
 } {
   const m = /^(ldaps?|ldapi):\/\/(.*)$/i.exec(url.trim());
   if (!m) {
-    throw new DirectoryError('other', `not an LDAP URL: ${url}`);
+    throw invalidUrl(url, 'not an LDAP URL');
   }
 
   const scheme = m[1]!.toLowerCase() as 'ldap' | 'ldaps' | 'ldapi';
@@ -57,9 +57,15 @@ export function parseLdapUrl(url: string): {
     return { scheme };
   }
 
-  const socketPath = decodeURIComponent(m[2]!.replace(/\/$/, ''));
+  let socketPath: string;
+  try {
+    socketPath = decodeURIComponent(m[2]!.replace(/\/$/, ''));
+  } catch {
+    throw invalidUrl(url, 'the socket path is not URL-encoded properly');
+  }
+
   if (!socketPath.startsWith('/')) {
-    throw new DirectoryError('other', `ldapi URL must name an absolute socket path: ${url}`);
+    throw invalidUrl(url, 'an ldapi URL must name an absolute socket path');
   }
 
   return { scheme, socketPath };
@@ -226,10 +232,11 @@ export class Directory {
   }
 
   async #open(): Promise<Client> {
+    this.#refuseCleartextSecret();
     const client = this.#newClient();
     try {
       if (this.#options.startTls) {
-        await client.startTLS(this.#tlsOptions());
+        await client.startTLS(this.#tlsOptions(true));
       }
 
       await this.#options.bind.bind(client);
@@ -248,12 +255,19 @@ export class Directory {
 
   #newClient(): Client {
     const { scheme, socketPath } = parseLdapUrl(this.#options.url);
-    const client = new Client({
-      url: scheme === 'ldapi' ? 'ldap://localhost' : this.#options.url,
-      connectTimeout: this.#options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-      timeout: this.#options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS,
-      ...(scheme === 'ldaps' ? { tlsOptions: this.#tlsOptions() } : {}),
-    });
+    const tls = scheme === 'ldaps' ? { tlsOptions: this.#tlsOptions() } : {};
+    let client: Client;
+    try {
+      client = new Client({
+        url: scheme === 'ldapi' ? 'ldap://localhost' : this.#options.url,
+        connectTimeout: this.#options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+        timeout: this.#options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS,
+        ...tls,
+      });
+    } catch (err) {
+      throw invalidUrl(this.#options.url, err instanceof Error ? err.message : 'unusable');
+    }
+
     if (socketPath !== undefined) {
       // ldapts has no LDAPI support, but it opens plain sockets with net.connect(port, host), and
       // net.connect treats a non-numeric string as a unix socket path. Pinned ldapts version.
@@ -263,8 +277,27 @@ export class Directory {
     return client;
   }
 
-  #tlsOptions(): ConnectionOptions {
+  // A password never crosses an unencrypted network link; loopback and LDAPI stay on this machine.
+  #refuseCleartextSecret(): void {
+    const { scheme } = parseLdapUrl(this.#options.url);
+    const cleartext = scheme === 'ldap' && !this.#options.startTls;
+    if (cleartext && this.#options.bind.sendsSecret && !isLoopback(urlHost(this.#options.url))) {
+      const err = new DirectoryError(
+        'insecure',
+        'refusing to send a password over ldap:// without StartTLS',
+      );
+      err.url = this.url;
+      throw err;
+    }
+  }
+
+  // After StartTLS the certificate is checked against the URL's host (ldapts passes no name).
+  #tlsOptions(startTls = false): ConnectionOptions {
     const opts: ConnectionOptions = { minVersion: 'TLSv1.2' };
+    if (startTls) {
+      opts.host = urlHost(this.#options.url);
+    }
+
     if (this.#options.caFile) {
       opts.ca = readFileSync(this.#options.caFile);
     }
@@ -281,6 +314,25 @@ export class Directory {
 function isLocalFileError(err: unknown): boolean {
   const syscall = (err as NodeJS.ErrnoException | undefined)?.syscall;
   return err instanceof PasswordFileError || syscall === 'open' || syscall === 'read';
+}
+
+function invalidUrl(url: string, why: string): DirectoryError {
+  const err = new DirectoryError('invalid-url', `${why}: ${url}`);
+  err.url = url;
+  return err;
+}
+
+/** The host part of an ldap:// or ldaps:// URL, without IPv6 brackets. */
+function urlHost(url: string): string {
+  try {
+    return new URL(url).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    throw invalidUrl(url, 'not an LDAP URL');
+  }
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 function toAttributeList(attributes: Attributes): Attribute[] {

@@ -14,6 +14,8 @@ export type DirectoryErrorCode =
   | 'unavailable'
   | 'timeout'
   | 'tls'
+  | 'insecure'
+  | 'invalid-url'
   | 'other';
 
 /** An LDAP failure with a stable code, the DN it concerns and the library's error as `cause`. */
@@ -79,6 +81,8 @@ const MESSAGES: Record<DirectoryErrorCode, string> = {
   unavailable: 'directory server is unavailable',
   timeout: 'directory operation timed out',
   tls: 'TLS negotiation with the directory server failed',
+  insecure: 'refusing to send a password over an unencrypted connection',
+  'invalid-url': 'not a usable LDAP URL',
   other: 'directory operation failed',
 };
 

@@ -20,6 +20,7 @@ import { addHost } from '../support/hosts.js';
 
 let env: AdminEnv;
 const d = () => directory();
+const host = (name: string) => `${name}.${d().domain}`;
 
 beforeAll(async () => {
   await resetDirectory();
@@ -247,6 +248,107 @@ describe('install: what the enrollment service may do', () => {
       service.modify(host, [{ operation: 'replace', attribute: 'managedBy', values: [host] }]),
     );
     expect(err.code).toBe('insufficient-access');
+  });
+
+  it('when the service adds a host carrying an ACI, memberOf or a Kerberos name then it is refused', async () => {
+    const base = (name: string) => ({
+      objectClass: ['top', 'ipaobject', 'nshost', 'ipahost', 'pkiuser', 'ipaservice', 'HCCHost'],
+      fqdn: host(name),
+      cn: host(name),
+      ipaUniqueID: 'autogenerate',
+      HCCSubscriptionId: randomUUID(),
+    });
+    const attempts: Array<[string, Record<string, string | string[]>]> = [
+      [
+        'extensible',
+        {
+          objectClass: [...base('x').objectClass, 'extensibleObject'],
+          ipaAllowedToPerform: d().suffix,
+        },
+      ],
+      [
+        'read-keys',
+        {
+          objectClass: [...base('x').objectClass, 'ipaAllowedOperations'],
+          'ipaAllowedToPerform;read_keys': d().suffix,
+        },
+      ],
+      [
+        'aci',
+        { aci: '(targetattr="*")(version 3.0; acl "evil"; allow (all) userdn="ldap:///anyone";)' },
+      ],
+      ['memberof', { memberOf: d().suffix }],
+      [
+        'krb',
+        {
+          objectClass: [...base('x').objectClass, 'krbPrincipalAux'],
+          krbPrincipalName: `ldap/${d().serverFqdn}@${d().realm}`,
+        },
+      ],
+      [
+        'sshkey',
+        { objectClass: [...base('x').objectClass, 'ipaSshHost'], ipaSshPubKey: 'ssh-ed25519 AAAA' },
+      ],
+    ];
+
+    for (const [name, extra] of attempts) {
+      const err = await directoryFailure(
+        service.add(env.layout.hostDn(host(`bad-${name}`)), { ...base(`bad-${name}`), ...extra }),
+      );
+      expect(err.code, name).toBe('insufficient-access');
+    }
+  });
+
+  it('when the service writes a host not enrolled through HCC then it is refused', async () => {
+    const plain = await addHost(env.dm, env.layout, host('manual'));
+
+    const err = await directoryFailure(
+      service.modify(plain, [
+        { operation: 'replace', attribute: 'userPassword', values: ['p'.repeat(32)] },
+      ]),
+    );
+    expect(err.code).toBe('insufficient-access');
+    const classes = await directoryFailure(
+      service.modify(env.layout.hostDn(host('svc-add')), [
+        { operation: 'delete', attribute: 'objectClass', values: ['ipahost'] },
+      ]),
+    );
+    expect(classes.code).toBe('insufficient-access');
+  });
+
+  it('when the service tries to revive or extend a signing key then it is refused; it may read keys', async () => {
+    const kid = 'AbCdEf12';
+    await env.dm.add(env.layout.jwkDn(kid), {
+      objectClass: ['top', 'nsContainer', 'HCCPublicJWKObject'],
+      cn: kid,
+      HCCPublicJWK: '{}',
+      ipaTokenNotAfter: '20300101000000Z',
+      ipaEnabledFlag: 'FALSE',
+      ipaKeyUsage: 'sig',
+      algorithmId: 'ES256',
+    });
+
+    const revive = await directoryFailure(
+      service.modify(env.layout.jwkDn(kid), [
+        { operation: 'replace', attribute: 'ipaEnabledFlag', values: ['TRUE'] },
+      ]),
+    );
+    const add = await directoryFailure(
+      service.add(env.layout.jwkDn('ZZZZZZZZ'), {
+        objectClass: ['top', 'nsContainer', 'HCCPublicJWKObject'],
+        cn: 'ZZZZZZZZ',
+        HCCPublicJWK: '{}',
+        ipaTokenNotAfter: '20300101000000Z',
+        ipaEnabledFlag: 'TRUE',
+        ipaKeyUsage: 'sig',
+        algorithmId: 'ES256',
+      }),
+    );
+
+    expect([revive.code, add.code]).toEqual(['insufficient-access', 'insufficient-access']);
+    expect(
+      (await service.get(env.layout.jwkDn(kid), ['ipaEnabledFlag']))!.first('ipaEnabledFlag'),
+    ).toBe('FALSE');
   });
 
   it('when installed then each permission has exactly one ACI at its location', async () => {

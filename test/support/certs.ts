@@ -41,8 +41,14 @@ export function issueCertificate(opts: CertOptions): Issued {
 function extensions(opts: CertOptions): object[] {
   const ext: object[] = [{ name: 'basicConstraints', cA: opts.ca ?? false, critical: true }];
   if (opts.ca) {
-    ext.push({ name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true });
+    const signing = { keyCertSign: true, cRLSign: true, digitalSignature: opts.usage === 'client' };
+    ext.push({ name: 'keyUsage', ...signing, critical: true });
     ext.push({ name: 'subjectKeyIdentifier' });
+    if (opts.usage === 'client') {
+      // A CA certificate that could also pass as a client certificate, to test the refusal.
+      ext.push({ name: 'extKeyUsage', clientAuth: true });
+    }
+
     return ext;
   }
 

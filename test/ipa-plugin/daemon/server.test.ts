@@ -15,6 +15,7 @@ import {
   restartDirectory,
   trackEntry,
 } from '../../harness/directory.js';
+import { addEnrollmentServer } from '../../support/servers.js';
 import { adminEnv, type AdminEnv } from '../../support/admin.js';
 import { clientCert, type Issued, makeCa } from '../../support/certs.js';
 import {
@@ -181,25 +182,7 @@ describe('host-conf', () => {
 
   it('when a location is requested then servers of that location come first', async () => {
     const second = `ipa2.${d().domain}`;
-    const loc = `idnsname=dc2,${env.layout.locations}`;
-    await env.dm.add(loc, { objectClass: ['top', 'ipaLocationObject'], idnsName: 'dc2' });
-    await env.dm.add(env.layout.masterDn(second), {
-      objectClass: [
-        'top',
-        'nsContainer',
-        'ipaReplTopoManagedServer',
-        'ipaConfigObject',
-        'ipaLocationMember',
-      ],
-      cn: second,
-      ipaReplTopoManagedSuffix: d().suffix,
-      ipaLocation: loc,
-    });
-    await env.dm.add(env.layout.masterServiceDn(second), {
-      objectClass: ['top', 'nsContainer', 'ipaConfigObject'],
-      cn: 'HCC',
-      ipaConfigString: ['enabledService'],
-    });
+    await addEnrollmentServer(env, second, 'dc2');
 
     const plain = await hostConf(client(), host('loc1'));
     const located = await hostConf(client(), host('loc2'), randomUUID(), { location: 'dc2' });
@@ -220,6 +203,8 @@ describe('host-conf', () => {
     ['localhost', 'localhost.localdomain', 400],
     ['a name that is not fully qualified', 'web01', 400],
     ['a label with an underscore', `web_01.${d().domain}`, 400],
+    ["the name of IPA's own CA", `ipa-ca.${d().domain}`, 400],
+    ['spelled with a Kelvin sign that lowercases to k', `%E2%84%AAelvin.${d().domain}`, 400],
   ])('when the name is %s then it is refused', async (_what, fqdn, status) => {
     const res = await hostConf(client(), fqdn);
 
@@ -312,11 +297,96 @@ describe('host-conf', () => {
     expect(auditFor(requestId(res)).reason).toBe('subject-without-single-o-and-cn');
   });
 
+  it('when the client tries to renegotiate TLS then the server refuses', async () => {
+    const c = client();
+    const socket = tlsConnect({
+      host: '127.0.0.1',
+      port: daemon.port,
+      ca: pki.serverCa.certPem,
+      servername: 'localhost',
+      cert: c.certPem,
+      key: c.keyPem,
+      maxVersion: 'TLSv1.2',
+    });
+    socket.on('error', () => undefined);
+    await new Promise<void>((r) => socket.once('secureConnect', () => r()));
+
+    const outcome = await new Promise<string>((r) => {
+      // A server that ignores the request never answers it: no answer in 3 s is a refusal.
+      setTimeout(() => r('no-answer'), 3000);
+      socket.once('close', () => r('closed'));
+      const started = socket.renegotiate({}, (err) => r(err ? 'refused' : 'renegotiated'));
+      if (!started) {
+        r('refused');
+      }
+    });
+    socket.destroy();
+
+    expect(outcome).not.toBe('renegotiated');
+  });
+
+  it('when the client certificate is a CA certificate then it is refused', async () => {
+    const { issueCertificate } = await import('../../support/certs.js');
+    const c = issueCertificate({
+      subject: [
+        { shortName: 'O', value: ORG },
+        { shortName: 'CN', value: randomUUID() },
+      ],
+      issuer: pki.clientCa,
+      ca: true,
+      usage: 'client',
+    });
+
+    const res = await hostConf(c, host('ca1'));
+
+    expect(res.status).toBe(403);
+    expect(auditFor(requestId(res)).reason).toBe('certificate-is-a-ca');
+  });
+
+  it('when the subject holds characters outside the identity alphabet then it is refused', async () => {
+    const res = await hostConf(clientCert(pki.clientCa, ORG, 'a,b=c'), host('chars'));
+
+    expect(res.status).toBe(403);
+    expect(auditFor(requestId(res)).reason).toBe('subject-value-invalid');
+  });
+
+  it('when two certificates name the same O and CN then they are one identity', async () => {
+    const { issueCertificate } = await import('../../support/certs.js');
+    const cn = randomUUID();
+    const plain = client(cn);
+    const withOu = issueCertificate({
+      subject: [
+        { shortName: 'OU', value: 'extra' },
+        { shortName: 'O', value: ORG },
+        { shortName: 'CN', value: cn },
+      ],
+      issuer: pki.clientCa,
+      usage: 'client',
+    });
+    expect((await enroll(plain, host('same-id-a'))).status).toBe(200);
+
+    const res = await enroll(withOu, host('same-id-b'));
+
+    expect(res.status).toBe(409);
+    expect(auditFor(requestId(res)).reason).toBe('certificate-owns-other-host');
+  });
+
   it('when the body has an unknown field then it is refused as malformed', async () => {
     const res = await hostConf(client(), host('unk'), randomUUID(), { location: 'dc2', extra: 1 });
 
     expect(res.status).toBe(400);
     expect(errorCode(res)).toBe('invalid-request');
+  });
+
+  it('when the path is not valid percent-encoding then the error has the registry format', async () => {
+    const res = await send(`/hcc/host-conf/${randomUUID()}/%zz.${d().domain}?secret=1`, {
+      body: {},
+      client: client(),
+    });
+
+    expect(res.status).toBe(400);
+    expect(errorCode(res)).toBe('invalid-request');
+    expect(res.text).not.toContain('secret');
   });
 
   it('when the body is 17 KiB then it is refused as too large', async () => {
@@ -577,6 +647,9 @@ describe('register: the host token', () => {
 
     expect(res.status).toBe(401);
     expect(auditFor(requestId(res)).reason).toBe('token-revoked-key');
+    const unsigned = await hostConf(client(), host('after-revoke'));
+    expect(unsigned.status).toBe(503);
+    expect(auditFor(requestId(unsigned)).reason).toBe('no-signing-key');
     await daemon.stop();
     daemon = await startTestDaemon(env, pki);
   });
