@@ -20,6 +20,10 @@ export class LdapEntry {
       }
 
       const values = Array.isArray(value) ? value : [value];
+      if (values.length === 0) {
+        continue; // the library lists requested attributes the entry does not have
+      }
+
       attrs.set(
         name.toLowerCase(),
         values.map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : v)),
