@@ -2,6 +2,7 @@
 import type { ConnectionFlags } from '../../ipa-plugin/admin-context.js';
 import { DirectoryError } from '../../ipa-plugin/ldap/errors.js';
 import { listKeys } from '../../ipa-plugin/domain/keys.js';
+import { isInstalled } from '../../ipa-plugin/install/index.js';
 import {
   countEnrolledHosts,
   listServers,
@@ -46,6 +47,7 @@ async function gather(ctx: Awaited<ReturnType<typeof adminContext>>) {
   const keys = await listKeys(ctx.dir, ctx.layout);
   return {
     directory: { url: ctx.dir.url, reachable: true },
+    installed: await isInstalled(ctx),
     registered: reg !== undefined,
     domain: ctx.env.domain,
     realm: ctx.env.realm,
@@ -72,6 +74,7 @@ function printReport(io: Io, r: Report): void {
   io.out(`Directory:         ${r.directory.url} (reachable)`);
   io.out(`Domain:            ${r.domain}`);
   io.out(`Realm:             ${r.realm}`);
+  io.out(`Installed:         ${r.installed ? 'yes' : 'no (run "ipa-hcc-ts install")'}`);
   io.out(`Registered:        ${r.registered ? 'yes' : 'no'}`);
   io.out(`Domain id:         ${r.domain_id ?? '-'}`);
   io.out(`Organisation id:   ${r.org_id ?? '-'}`);

@@ -13,6 +13,7 @@ import { addHost } from '../support/hosts.js';
 let env: AdminEnv;
 
 interface StatusJson {
+  installed: boolean;
   registered: boolean;
   domain_id: string | null;
   org_id: string | null;
@@ -55,6 +56,7 @@ describe('register', () => {
     expect(run.code).toBe(0);
     const s = await status();
     expect(s.registered).toBe(true);
+    expect(s.installed).toBe(true);
     expect(s.org_id).toBe('7654321');
     expect(s.domain_id).toMatch(
       /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
