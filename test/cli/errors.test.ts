@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { directory, resetDirectory, writeIpaDefaultConf } from '../harness/directory.js';
 import { adminEnv, type AdminEnv, runCli } from '../support/admin.js';
+import { readableRepo } from '../support/runtime.js';
 
 let env: AdminEnv;
 let scratch: string;
@@ -172,13 +173,18 @@ describe('admin command failures', () => {
 
   it('when run as a real process by a non-root user then it refuses with exit 1', async () => {
     const { ldapiSocket } = directory();
-    const proc = await execa('node', ['--import', 'tsx', 'cli/ipa-hcc-ts.ts', 'status'], {
-      uid: 65534,
-      gid: 65534,
-      reject: false,
-      env: { IPA_CONFDIR: env.ipaConfDir, HOME: '/tmp' },
-      cwd: process.cwd(),
-    });
+    const repo = await readableRepo();
+    const proc = await execa(
+      'node',
+      ['--import', 'tsx', join(repo, 'cli/ipa-hcc-ts.ts'), 'status'],
+      {
+        uid: 65534,
+        gid: 65534,
+        reject: false,
+        env: { IPA_CONFDIR: env.ipaConfDir, HOME: '/tmp' },
+        cwd: repo,
+      },
+    );
     void ldapiSocket;
 
     expect(proc.exitCode).toBe(1);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { lookupUser } from '../../common/users.js';
 import { freeLoopbackPorts } from '../harness/ports.js';
+import { readableRepo } from './runtime.js';
 import { clientCert, issueCertificate, type Issued, makeCa } from './certs.js';
 import { startDns, type TestDns } from './dns.js';
 import type { FakeInstallRecord } from './fake-ipa-client-install.js';
@@ -66,7 +67,7 @@ export async function startServerSide(
   await restart(); // attribute uniqueness takes effect after a directory restart (ipactl restart)
   await mustSucceed(admin, ['register', '--unattended', '--org-id', orgId]);
   await writeDaemonFiles(root, user, ipaCa, clientCa, facts);
-  const daemon = spawnDaemon(root, dirs, user);
+  const daemon = spawnDaemon(root, dirs, user, await readableRepo());
   await untilListening(daemon);
   const dns = await startDns({
     srv: [
@@ -190,13 +191,14 @@ function spawnDaemon(
   root: string,
   dirs: Record<string, string>,
   user: { uid: number; gid: number },
+  repo: string,
 ): Daemon {
-  const proc = execa('node', tsx('ipa-plugin/daemon/ipa-hcc-tsd.ts'), {
+  const proc = execa('node', ['--import', 'tsx', join(repo, 'ipa-plugin/daemon/ipa-hcc-tsd.ts')], {
     uid: user.uid,
     gid: user.gid,
     all: true,
     reject: false,
-    cwd: REPO,
+    cwd: repo,
     env: { ...dirs, CREDENTIALS_DIRECTORY: join(root, 'credentials'), HOME: root },
   });
   const daemon: Daemon = { proc, output: '' };

@@ -25,6 +25,7 @@ import { directory, resetDirectory, trackEntry } from '../../harness/directory.j
 import { adminEnv, type AdminEnv, TEST_DAEMON_USER, writeSettings } from '../../support/admin.js';
 import { call, clientCert, makePki, type TestPki } from '../../support/daemon.js';
 import { freeLoopbackPorts } from '../../harness/ports.js';
+import { readableRepo } from '../../support/runtime.js';
 
 const ORG = '424242';
 let env: AdminEnv;
@@ -32,6 +33,7 @@ let pki: TestPki;
 let user: SystemUser;
 let scratch: string;
 let port: number;
+let repo: string;
 
 async function ownedFile(path: string, text: string, mode: number): Promise<void> {
   await writeFile(path, text);
@@ -45,6 +47,7 @@ beforeAll(async () => {
   expect((await env.cli(['install'])).code).toBe(0);
   expect((await env.cli(['register', '-U', '--org-id', ORG])).code).toBe(0);
   user = (await lookupUser(TEST_DAEMON_USER))!;
+  repo = await readableRepo();
   pki = makePki();
   scratch = await mkdtemp(join(tmpdir(), 'ipa-hcc-tsd-'));
   await chmod(scratch, 0o755);
@@ -88,8 +91,9 @@ afterAll(async () => {
 
 function spawnDaemon(asRoot = false): ResultPromise<{ all: true; reject: false }> {
   const ids = asRoot ? {} : { uid: user.uid, gid: user.gid };
-  return execa('node', ['--import', 'tsx', 'ipa-plugin/daemon/ipa-hcc-tsd.ts'], {
+  return execa('node', ['--import', 'tsx', join(repo, 'ipa-plugin/daemon/ipa-hcc-tsd.ts')], {
     ...ids,
+    cwd: repo,
     all: true,
     reject: false,
     env: {
