@@ -12,6 +12,7 @@ import type { DomainSettings, ExternalSettings } from './settings.js';
 import { DIRECTORY_MANAGER, domainSettings, externalSettings } from './settings.js';
 import { instancePaths } from './slapd.js';
 import { ensureTemplate, pruneTemplates } from './template.js';
+import { runtimeCopyPath } from '../support/runtime.js';
 
 type Teardown = () => Promise<void>;
 
@@ -83,5 +84,10 @@ async function setupExternal(
 export default async function setup(project: TestProject): Promise<Teardown> {
   const s = domainSettings();
   const ext = externalSettings();
-  return ext ? setupExternal(project, s, ext) : setup389ds(project, s);
+  const teardown = ext ? await setupExternal(project, s, ext) : await setup389ds(project, s);
+  return async () => {
+    // The readable copy of the project that test workers may have made for unprivileged users.
+    await rm(runtimeCopyPath(process.pid), { recursive: true, force: true });
+    await teardown();
+  };
 }

@@ -1,7 +1,7 @@
 // A copy of the project that unprivileged users can read. Tests run the daemon as its own user
 // and the admin command as "nobody"; when the checkout lives below a directory only root may
 // enter (/root), those users could not load the code, so they get a readable copy in /tmp.
-import { constants, rmSync } from 'node:fs';
+import { constants } from 'node:fs';
 import { access, cp, mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
@@ -30,8 +30,22 @@ async function othersCanRead(path: string): Promise<boolean> {
   return (await stat(join(path, 'package.json'))).mode & 0o004 ? true : false;
 }
 
+/** Where the copy for this test run lives: named after the vitest main process. */
+export function runtimeCopyPath(mainPid = process.ppid): string {
+  return `/tmp/ipa-hcc-ts-runtime-${mainPid}`;
+}
+
 async function makeCopy(): Promise<string> {
-  const target = `/tmp/ipa-hcc-ts-runtime-${process.pid}`;
+  const target = runtimeCopyPath();
+  if (
+    await access(join(target, 'package.json')).then(
+      () => true,
+      () => false,
+    )
+  ) {
+    return target; // made by an earlier test file of this run
+  }
+
   await mkdir(target, { recursive: true, mode: 0o755 });
   await cp(REPO, target, {
     recursive: true,
@@ -39,6 +53,5 @@ async function makeCopy(): Promise<string> {
   });
   await execa('chmod', ['-R', 'a+rX', target]);
   await access(join(target, 'package.json'), constants.R_OK);
-  process.once('exit', () => rmSync(target, { recursive: true, force: true }));
   return target;
 }
