@@ -117,7 +117,7 @@ function httpsServer(
       cert: tls.cert,
       key: tls.key,
       ca: tls.clientCas,
-      // The certificate is verified by OpenSSL; an unverified one is answered with a plain 401
+      // The certificate is verified by OpenSSL; an unverified one is answered with a plain 403
       // over HTTP (and its precise reason logged) instead of a bare TLS alert.
       requestCert: true,
       rejectUnauthorized: false,
