@@ -7,8 +7,12 @@ cd "$(dirname "$0")/.."
 # 389-ds-base: the directory server FreeIPA runs on; ldap-utils: its LDIF tools for the harness;
 # dnsmasq-base: a DNS server on loopback with SRV records for the client's server discovery;
 # freeipa-client: the real ipa-client-install, whose --help the client's command line is checked
-# against (it is never run to join anything here).
-DEBIAN_PACKAGES=(389-ds-base ldap-utils dnsmasq-base freeipa-client)
+# against (it is never run to join anything here);
+# rpm, rpmlint: build and inspect the packages; scdoc: renders the man pages;
+# selinux-policy-dev, make, bzip2: compile the SELinux policy module; libxml2-utils: checks
+# the firewalld service file.
+DEBIAN_PACKAGES=(389-ds-base ldap-utils dnsmasq-base freeipa-client rpm rpmlint scdoc
+  selinux-policy-dev make bzip2 libxml2-utils)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
