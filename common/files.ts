@@ -39,3 +39,16 @@ export async function readSmallFile(path: string, limit = MAX_SMALL_FILE): Promi
     await fh.close();
   }
 }
+
+/** Like readSmallFile, but a file that does not exist reads as empty (settings with defaults). */
+export async function readOptionalFile(path: string, limit = MAX_SMALL_FILE): Promise<string> {
+  try {
+    return await readSmallFile(path, limit);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      return '';
+    }
+
+    throw err;
+  }
+}

@@ -1,5 +1,5 @@
 // Settings of the server side (admin command and daemon) from /etc/ipa-hcc-ts/ipa-hcc-ts.conf.
-import { readSmallFile } from '../common/files.js';
+import { readOptionalFile } from '../common/files.js';
 import { join } from 'node:path';
 import { parseIni } from '../common/ini.js';
 
@@ -28,13 +28,7 @@ export function serverConfDir(env: NodeJS.ProcessEnv = process.env): string {
 /** Reads the settings file; a missing file means all defaults. */
 export async function readServerSettings(confDir = serverConfDir()): Promise<ServerSettings> {
   const path = join(confDir, SETTINGS_FILE);
-  const text = await readSmallFile(path).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') {
-      return '';
-    }
-
-    throw err;
-  });
+  const text = await readOptionalFile(path);
   const global = parseIni(text).get('global') ?? new Map<string, string>();
   const get = (key: string, fallback: string) => global.get(key)?.trim() || fallback;
   return {

@@ -1,6 +1,6 @@
 // Settings of the enrollment daemon: section [daemon] of /etc/ipa-hcc-ts/ipa-hcc-ts.conf, next to
 // the [global] settings the admin command uses. Every key is optional; defaults below.
-import { readSmallFile } from '../../common/files.js';
+import { readOptionalFile } from '../../common/files.js';
 import { join } from 'node:path';
 import { parseIni } from '../../common/ini.js';
 import { SETTINGS_FILE, serverConfDir } from '../settings.js';
@@ -56,13 +56,7 @@ export class ConfigError extends Error {
 /** Reads the [daemon] section; a missing file means all defaults. */
 export async function readDaemonConfig(confDir = serverConfDir()): Promise<DaemonConfig> {
   const path = join(confDir, SETTINGS_FILE);
-  const text = await readSmallFile(path).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') {
-      return '';
-    }
-
-    throw err;
-  });
+  const text = await readOptionalFile(path);
   const section = parseIni(text).get('daemon') ?? new Map<string, string>();
   return toConfig((key) => section.get(key)?.trim() || DAEMON_DEFAULTS[key], path, section);
 }

@@ -83,6 +83,21 @@ async function enroll(c: Issued, fqdn: string, inv: string = randomUUID()) {
   return register(c, fqdn, inv, (conf.body as HostConfResponse).token);
 }
 
+/** A raw TLS connection to a daemon with a client certificate (errors are ignored). */
+function tlsTo(port: number, c: Issued, extra: { maxVersion?: 'TLSv1.2' } = {}) {
+  const socket = tlsConnect({
+    host: '127.0.0.1',
+    port,
+    ca: pki.serverCa.certPem,
+    servername: 'localhost',
+    cert: c.certPem,
+    key: c.keyPem,
+    ...extra,
+  });
+  socket.on('error', () => undefined);
+  return socket;
+}
+
 function cnOf(c: Issued): string {
   return /CN=(.+)/.exec(new X509Certificate(c.certPem).subject)![1]!;
 }
@@ -299,16 +314,7 @@ describe('host-conf', () => {
 
   it('when the client tries to renegotiate TLS then the server refuses', async () => {
     const c = client();
-    const socket = tlsConnect({
-      host: '127.0.0.1',
-      port: daemon.port,
-      ca: pki.serverCa.certPem,
-      servername: 'localhost',
-      cert: c.certPem,
-      key: c.keyPem,
-      maxVersion: 'TLSv1.2',
-    });
-    socket.on('error', () => undefined);
+    const socket = tlsTo(daemon.port, c, { maxVersion: 'TLSv1.2' });
     await new Promise<void>((r) => socket.once('secureConnect', () => r()));
 
     const outcome = await new Promise<string>((r) => {
@@ -699,14 +705,7 @@ describe('register: the host token', () => {
 describe('limits and availability', () => {
   it('when a client sends its headers one byte a second then the server closes the connection', async () => {
     const c = client();
-    const socket = tlsConnect({
-      host: '127.0.0.1',
-      port: daemon.port,
-      ca: pki.serverCa.certPem,
-      servername: 'localhost',
-      cert: c.certPem,
-      key: c.keyPem,
-    });
+    const socket = tlsTo(daemon.port, c);
     await new Promise<void>((r) => socket.once('secureConnect', () => r()));
     const request = `POST /hcc/host-conf/${randomUUID()}/${host('slow')} HTTP/1.1\r\nHost: localhost\r\n\r\n`;
     let sent = 0;
@@ -768,18 +767,7 @@ describe('limits and availability', () => {
   it('when more connections are open than allowed then the extra one is closed at once', async () => {
     const capped = await startTestDaemon(env, pki, { maxConnections: 2 });
     const c = client();
-    const open = () => {
-      const socket = tlsConnect({
-        host: '127.0.0.1',
-        port: capped.port,
-        ca: pki.serverCa.certPem,
-        servername: 'localhost',
-        cert: c.certPem,
-        key: c.keyPem,
-      });
-      socket.on('error', () => undefined);
-      return socket;
-    };
+    const open = () => tlsTo(capped.port, c);
     try {
       const held = [open(), open()];
       await Promise.all(held.map((s) => new Promise((r) => s.once('secureConnect', r))));
