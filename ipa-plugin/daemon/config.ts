@@ -20,6 +20,8 @@ export interface DaemonConfig {
   ldapUri: string | undefined;
   /** Most connections open at once; more are refused at accept. */
   maxConnections: number;
+  /** Most connections open at once from one address, so one client cannot take every slot. */
+  maxConnectionsPerAddress: number;
   /** Requests per minute allowed from one certificate subject, and from one address. */
   rateLimitPerSubject: number;
   rateLimitPerAddress: number;
@@ -38,6 +40,7 @@ export const DAEMON_DEFAULTS: Record<string, string> = {
   client_ca_dir: '/etc/ipa-hcc-ts/client-ca',
   ipa_ca_file: '/etc/ipa/ca.crt',
   max_connections: '256',
+  max_connections_per_address: '32',
   rate_limit_per_subject: '10',
   rate_limit_per_address: '60',
   headers_timeout_ms: '5000',
@@ -76,6 +79,7 @@ function toConfig(
     ipaCaFile: get('ipa_ca_file')!,
     ldapUri: section.get('ldap_uri')?.trim() || undefined,
     maxConnections: int('max_connections', 1, 100_000),
+    maxConnectionsPerAddress: int('max_connections_per_address', 1, 100_000),
     rateLimitPerSubject: int('rate_limit_per_subject', 1, 100_000),
     rateLimitPerAddress: int('rate_limit_per_address', 1, 1_000_000),
     headersTimeoutMs: int('headers_timeout_ms', 100, 600_000),

@@ -3,6 +3,7 @@
 import { constants as cryptoConstants, randomUUID } from 'node:crypto';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import rateLimit from '@fastify/rate-limit';
@@ -137,11 +138,39 @@ function httpsServer(
     handler,
   );
   server.maxConnections = config.maxConnections;
+  limitPerAddress(server, config.maxConnectionsPerAddress, opts.audit);
   server.on('secureConnection', (socket: TLSSocket) => {
     socket.disableRenegotiation();
   });
   server.setTimeout(config.idleTimeoutMs);
   return server;
+}
+
+// Counted at TCP accept, before the TLS handshake: connections that never speak count too.
+function limitPerAddress(server: HttpsServer, max: number, audit: Logger): void {
+  const open = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const address = socket.remoteAddress ?? 'unknown';
+    const count = (open.get(address) ?? 0) + 1;
+    if (count > max) {
+      audit.warn(
+        { remote: address, open: count - 1 },
+        'connection refused: too many from one address',
+      );
+      socket.destroy();
+      return;
+    }
+
+    open.set(address, count);
+    socket.once('close', () => {
+      const left = (open.get(address) ?? 1) - 1;
+      if (left > 0) {
+        open.set(address, left);
+      } else {
+        open.delete(address);
+      }
+    });
+  });
 }
 
 function addJsonParser(app: FastifyInstance): void {

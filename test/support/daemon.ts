@@ -54,6 +54,7 @@ export function testConfig(overrides: Partial<DaemonConfig> = {}): DaemonConfig 
     ipaCaFile: '',
     ldapUri: undefined,
     maxConnections: Number(DAEMON_DEFAULTS.max_connections),
+    maxConnectionsPerAddress: 1000,
     rateLimitPerSubject: 1000,
     rateLimitPerAddress: 10_000,
     headersTimeoutMs: 2000,

@@ -784,6 +784,34 @@ describe('limits and availability', () => {
     }
   });
 
+  it('when one address holds its share of connections without speaking then its next one is closed', async () => {
+    const capped = await startTestDaemon(env, pki, { maxConnectionsPerAddress: 2 });
+    const { connect } = await import('node:net');
+    const raw = () => {
+      const s = connect(capped.port, '127.0.0.1');
+      s.on('error', () => undefined);
+      return s;
+    };
+    try {
+      const held = [raw(), raw()];
+      await Promise.all(held.map((s) => new Promise((r) => s.once('connect', r))));
+      const extra = raw();
+      const closed = await new Promise<boolean>((r) => {
+        extra.once('close', () => r(true));
+        setTimeout(() => r(false), 3000);
+      });
+      held.forEach((s) => s.destroy());
+      await new Promise((r) => setTimeout(r, 100));
+      const after = await call(capped.port, pki, '/health');
+
+      expect(closed).toBe(true);
+      expect(after.status).toBe(200);
+      expect(capped.logLines.some((l) => l.includes('too many from one address'))).toBe(true);
+    } finally {
+      await capped.stop();
+    }
+  });
+
   it('when the directory is unreachable then callers get 503 with Retry-After and health says so', async () => {
     const down = await startTestDaemon(env, pki, {}, d().serverFqdn, 'ldap://127.0.0.1:1');
     try {
