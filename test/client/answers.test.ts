@@ -1,7 +1,7 @@
 // Checks of the servers' answers before they reach the installer's command line.
 import { describe, expect, it } from 'vitest';
 import { checkHostConf, checkRegister } from '../../client/answers.js';
-import { EnrollError } from '../../client/errors.js';
+import { failure } from './enroll-failure.js';
 import { makeCa } from '../support/certs.js';
 
 const CA = makeCa('Answer CA').certPem;
@@ -22,17 +22,6 @@ function hostConf(changes: Record<string, unknown> = {}, idm: Record<string, unk
     },
     ...changes,
   };
-}
-
-function failure(fn: () => unknown): EnrollError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(EnrollError);
-    return err as EnrollError;
-  }
-
-  throw new Error('expected a failure');
 }
 
 describe('checkHostConf', () => {

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EnrollError } from '../../client/errors.js';
+import { failure } from './enroll-failure.js';
 import { processIo } from '../../client/io.js';
 import { main } from '../../client/main.js';
 import {
@@ -17,17 +17,6 @@ import {
 
 const env = {};
 const FILE = '/etc/ipa-hcc-ts/client.conf';
-
-function failure(fn: () => unknown): EnrollError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(EnrollError);
-    return err as EnrollError;
-  }
-
-  throw new Error('expected a failure');
-}
 
 describe('resolveSettings', () => {
   it('when nothing is set then every default applies', () => {
